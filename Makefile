@@ -1,0 +1,52 @@
+# Tacit: `make run` serves the demo forum, `make test` runs every test. Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test serve install install-test translations lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations
+
+# Compiled catalogs are build output, not committed.
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --statistics -d forum/translations 2>&1 | grep -v '^$$' || true
+
+run: install
+	$(FLASK) db upgrade
+	FORUM_DEMO=$${FORUM_DEMO:-1}; if [ "$$FORUM_DEMO" != "0" ]; then $(FLASK) demo seed --if-empty; fi
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python wsgi.py
+
+# Production shape: gunicorn, gevent worker (websockets through simple-websocket), one
+# worker per process as Flask-SocketIO requires. Run several behind a proxy with
+# FORUM_REDIS_URL set to share rooms.
+serve: install
+	$(FLASK) db upgrade
+	FORUM_ASYNC_MODE=gevent exec $(BIN)/gunicorn --worker-class gevent --workers 1 \
+	  --no-control-socket --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -p no:cacheprovider
+	FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider -m "not browser"
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) forum/translations/*/LC_MESSAGES/*.mo

@@ -1,0 +1,117 @@
+"""Configuration from environment variables, with safe defaults for a laptop or one small server."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("FORUM_INSTANCE_PATH", BASE_DIR / "instance")).resolve()
+
+
+def _flag(name: str, default: bool) -> bool:
+    """Read a boolean environment variable: 1/true/yes/on mean True."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _load_or_create_secret_key(instance_dir: Path) -> str:
+    """Read instance/secret_key, creating it (mode 0600) on first start."""
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    path = instance_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    import secrets
+
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and pin the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings read from the environment when the object is built."""
+
+    def __init__(self) -> None:
+        instance_dir = INSTANCE_DIR
+        self.INSTANCE_DIR = str(instance_dir)
+        self.SECRET_KEY = os.environ.get("FORUM_SECRET_KEY") or _load_or_create_secret_key(
+            instance_dir
+        )
+        self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(
+            os.environ.get("FORUM_DATABASE_URL") or f"sqlite:///{instance_dir / 'forum.db'}"
+        )
+        self.REDIS_URL = os.environ.get("FORUM_REDIS_URL") or None
+        # Names shared with other processes (Socket.IO channel, rate-limit keys) carry a
+        # prefix so that two forums, or two test runs, can share one Redis.
+        self.REDIS_PREFIX = os.environ.get("FORUM_REDIS_PREFIX", "tacit")
+        self.SOCKETIO_CHANNEL = os.environ.get("FORUM_SOCKETIO_CHANNEL", f"{self.REDIS_PREFIX}-socketio")
+        self.SOCKETIO_ASYNC_MODE = os.environ.get("FORUM_ASYNC_MODE", "threading")
+        self.DEMO = _flag("FORUM_DEMO", False)
+        self.RATE_LIMITS = _flag("FORUM_RATE_LIMITS", True)
+        self.SMTP_URL = os.environ.get("FORUM_SMTP_URL") or None
+        self.MAIL_FROM = os.environ.get("FORUM_MAIL_FROM", "Tacit <no-reply@localhost>")
+        self.OUTBOX_DIR = os.environ.get("FORUM_OUTBOX_DIR") or str(instance_dir / "outbox")
+        self.HTTPS = _flag("FORUM_HTTPS", False)
+        self.BASE_URL = os.environ.get("FORUM_BASE_URL")  # used in emails when set
+        self.SESSION_COOKIE_SECURE = self.HTTPS
+        self.PREFERRED_URL_SCHEME = "https" if self.HTTPS else "http"
+
+
+class BaseSettings:
+    """Settings that do not depend on the environment."""
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "tacit_session"
+    PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600
+    # CSRF tokens are bound to the login session and never expire on their own, so a page
+    # left open all day can still post (the session record itself expires).
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = True
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SOCKETIO_MAX_HTTP_BUFFER_SIZE = 64 * 1024
+    LANGUAGES = ("en", "fr")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LOGIN_SESSION_DAYS = 30
+    API_TOKEN_DAYS = 30
+    PASSWORD_RESET_MINUTES = 60
+    # Rate limits (limits-library syntax); see forum/ratelimit.py for how each is keyed.
+    LIMIT_LOGIN_PER_IP = "30/minute;300/hour"
+    LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP = "5/5minutes"
+    LIMIT_LOGIN_FAILURES_PER_ACCOUNT = "50/hour"
+    LIMIT_REGISTER_PER_IP = "10/minute;50/hour"
+    LIMIT_PASSWORD_RESET_PER_IP = "5/minute;20/hour"
+    LIMIT_PASSWORD_RESET_PER_ACCOUNT = "3/hour"
+
+
+for _name in dir(BaseSettings):
+    if _name.isupper():
+        setattr(Config, _name, getattr(BaseSettings, _name))
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a database URL is passed in by the fixtures."""
+
+    def __init__(self, database_url: str | None = None, **overrides) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.DEMO = False
+        self.REDIS_URL = overrides.pop("REDIS_URL", None)
+        if database_url:
+            self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url)
+        for key, value in overrides.items():
+            setattr(self, key, value)

@@ -1,0 +1,160 @@
+"""Tacit: a community-of-practice forum. create_app() builds the Flask application."""
+
+import logging
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import Config
+
+
+def create_app(config_class=Config, **config_args) -> Flask:
+    """Build an application from a configuration class (instantiated with config_args)."""
+    app = Flask(__name__, instance_relative_config=False)
+    config = config_class(**config_args) if isinstance(config_class, type) else config_class
+    app.config.from_object(config)
+    if app.config.get("INSTANCE_DIR"):
+        app.instance_path = app.config["INSTANCE_DIR"]
+
+    _configure_logging(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    # Socket.IO last: the blueprints above imported their event handlers, and init_app
+    # must see them, or a second app in the same process would have none.
+    _init_socketio(app)
+
+    from forum.errors import register_error_handlers
+    from forum.web import register_web_hooks
+
+    register_error_handlers(app)
+    register_web_hooks(app)
+
+    from forum.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _init_extensions(app: Flask) -> None:
+    from forum import models  # noqa: F401  (register every table)
+    from forum.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("sqlite"):
+        options.setdefault("connect_args", {})
+        options["connect_args"].setdefault("timeout", 30)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.request_loader(_load_user_from_session)
+    login_manager.session_protection = None  # the server-side session record does this job
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    csrf.init_app(app)
+
+    from forum.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    redis_url = app.config.get("REDIS_URL")
+    app.config["RATELIMIT_ENABLED"] = True
+    app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    app.config["RATELIMIT_HEADERS_ENABLED"] = False
+    limiter.init_app(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record):
+    """SQLite: WAL, a busy timeout, foreign keys, and transactions we start ourselves."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Take over transaction control from pysqlite, so that BEGIN below is the only one.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    """SQLite: take the write lock when a transaction starts.
+
+    A deferred transaction that reads and then writes fails at once with "database is
+    locked" when another writer committed in between (the busy timeout does not apply).
+    BEGIN IMMEDIATE makes concurrent writers queue on the busy timeout instead.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _load_user_from_session(req):
+    """Flask-Login: the user of this browser's live login session (never for /api/)."""
+    if req.path.startswith("/api/"):
+        return None
+    from forum.services.accounts import session_user
+
+    found = session_user(session.get("sid"))
+    if found is None:
+        if "sid" in session:
+            # Ended elsewhere (logout, password change): forget it, keep nothing.
+            session.clear()
+        return None
+    user, record = found
+    g.login_session = record
+    return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from forum.api import bp as api_bp
+    from forum.auth import bp as auth_bp
+    from forum.extensions import csrf
+    from forum.live import bp as live_bp
+    from forum.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(live_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+    # The API never reads the session cookie, so it needs no CSRF token.
+    csrf.exempt(api_bp)
+
+
+def _init_socketio(app: Flask) -> None:
+    from forum.extensions import socketio
+
+    kwargs = {
+        "async_mode": app.config["SOCKETIO_ASYNC_MODE"],
+        "max_http_buffer_size": app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],
+        # Same origin only: the browser sends Origin, and other sites are refused.
+        "cors_allowed_origins": None,
+        "manage_session": False,
+        "logger": False,
+        "engineio_logger": False,
+    }
+    if app.config.get("REDIS_URL"):
+        kwargs["message_queue"] = app.config["REDIS_URL"]
+        kwargs["channel"] = app.config["SOCKETIO_CHANNEL"]
+    socketio.init_app(app, **kwargs)
+
+
+__all__ = ["create_app", "request"]

@@ -1,0 +1,7 @@
+"""The JSON API, version 1 (see ../shared/API.md), and its OpenAPI description."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from forum.api import openapi, users  # noqa: E402,F401

@@ -1,0 +1,49 @@
+"""Forms of the account pages: they carry the CSRF token; the services validate the values."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(_l("Username"))
+    display_name = StringField(_l("Display name (optional)"))
+    email = EmailField(_l("Email"))
+    password = PasswordField(_l("Password"))
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("Username or email"))
+    password = PasswordField(_l("Password"))
+    next = HiddenField()
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name"))
+    locale = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"))
+    new_password = PasswordField(_l("New password"))
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("Email"))
+
+
+class ResetForm(FlaskForm):
+    new_password = PasswordField(_l("New password"))
+
+
+class DeleteForm(FlaskForm):
+    password = PasswordField(_l("Your password"))
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    pass

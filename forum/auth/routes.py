@@ -1,0 +1,244 @@
+"""Account pages: thin views that call forum.services.accounts."""
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from forum.auth import bp
+from forum.auth.forms import (
+    DeleteForm,
+    ForgotForm,
+    LanguageForm,
+    LoginForm,
+    LogoutForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+)
+from forum.errors import InvalidInput, ServiceError
+from forum.i18n import select_locale
+from forum.services import accounts
+from forum.web import safe_next
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def apply_errors(form, error: ServiceError) -> None:
+    """Show a service's field errors next to the fields; other errors as a flash."""
+    shown = False
+    for name, message in (error.fields or {}).items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*list(field.errors or []), message]
+            shown = True
+    if not shown or not isinstance(error, InvalidInput):
+        flash(error.message, "error")
+
+
+def begin_login_session(user, started) -> None:
+    """Replace whatever the browser had with a fresh session (new CSRF token too)."""
+    session.clear()
+    g.pop("csrf_token", None)
+    session["sid"] = started.token
+    session.permanent = True
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(
+                form.username.data,
+                form.email.data,
+                form.password.data,
+                form.display_name.data,
+                locale=select_locale(),
+                ip=client_ip(),
+            )
+            started = accounts.start_session(
+                user, ip=client_ip(), user_agent=request.user_agent.string
+            )
+        except ServiceError as error:
+            apply_errors(form, error)
+            status = error.status
+        else:
+            begin_login_session(user, started)
+            flash(_("Welcome to Tacit, %(name)s!", name=user.name), "success")
+            return redirect(url_for("main.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    target = request.values.get("next")
+    if current_user.is_authenticated:
+        return redirect(safe_next(target, url_for("main.index")))
+    form = LoginForm(next=target)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            started = accounts.login(
+                form.login.data,
+                form.password.data,
+                ip=client_ip(),
+                user_agent=request.user_agent.string,
+            )
+        except ServiceError as error:
+            flash(error.message, "error")
+            status = error.status
+            headers = {"Retry-After": str(error.retry_after)} if error.status == 429 else {}
+            return render_template("auth/login.html", form=form), status, headers
+        begin_login_session(started.record.user, started)
+        return redirect(safe_next(form.next.data, url_for("main.index")))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    form = LogoutForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accounts.end_session(session.get("sid"))
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    g.no_store = True
+    return render_template(
+        "auth/account.html",
+        profile_form=ProfileForm(display_name=current_user.display_name,
+                                 locale=current_user.locale or select_locale()),
+        password_form=PasswordForm(),
+    )
+
+
+@bp.route("/account/profile", methods=["POST"])
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return render_template("auth/account.html", profile_form=form,
+                               password_form=PasswordForm()), 400
+    try:
+        accounts.update_profile(current_user, current_user, display_name=form.display_name.data,
+                                locale=form.locale.data)
+    except ServiceError as error:
+        apply_errors(form, error)
+        return render_template("auth/account.html", profile_form=form,
+                               password_form=PasswordForm()), error.status
+    flash(_("Your settings are saved."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    profile_form = ProfileForm(display_name=current_user.display_name,
+                               locale=current_user.locale or select_locale())
+    if not form.validate_on_submit():
+        return render_template("auth/account.html", profile_form=profile_form,
+                               password_form=form), 400
+    user = current_user._get_current_object()
+    try:
+        accounts.change_password(user, form.current_password.data, form.new_password.data)
+    except ServiceError as error:
+        apply_errors(form, error)
+        return render_template("auth/account.html", profile_form=profile_form,
+                               password_form=form), error.status
+    # Every session of this account ended; this browser continues in a fresh one.
+    started = accounts.start_session(user, ip=client_ip(), user_agent=request.user_agent.string)
+    begin_login_session(user, started)
+    flash(_("Your password is changed. Other devices have been logged out."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.delete_account(current_user._get_current_object(), form.password.data)
+        except ServiceError as error:
+            apply_errors(form, error)
+            status = error.status
+        else:
+            session.clear()
+            flash(_("Your account is deleted. What you wrote stays, shown as by a deleted user."),
+                  "info")
+            return redirect(url_for("main.index"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/delete.html", form=form), status
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.request_password_reset(form.email.data, ip=client_ip())
+        except ServiceError as error:
+            apply_errors(form, error)
+            status = error.status
+        else:
+            # The same answer whether or not the address has an account.
+            flash(_("If an account uses this address, we have sent it a link to choose a new "
+                    "password. The link works for one hour."), "info")
+            return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/forgot.html", form=form), status
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    g.no_store = True
+    if not accounts.check_reset_token(token):
+        return render_template("auth/reset_invalid.html"), 404
+    form = ResetForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.new_password.data)
+        except ServiceError as error:
+            apply_errors(form, error)
+            status = error.status
+        else:
+            session.clear()
+            flash(_("Your password is changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/reset.html", form=form, token=token), status
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    form = LanguageForm()
+    target = safe_next(form.next.data, url_for("main.index"))
+    if not form.validate_on_submit():
+        abort(400)
+    session["lang"] = form.lang.data
+    if current_user.is_authenticated:
+        accounts.update_profile(current_user, current_user, locale=form.lang.data)
+    return redirect(target)
+

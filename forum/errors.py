@@ -1,0 +1,166 @@
+"""Service errors, and how pages and the JSON API turn them (and HTTP errors) into answers."""
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+
+class ServiceError(Exception):
+    """A refusal from a service, carried unchanged to pages, the API and sockets."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str | None = None, *, fields: dict | None = None) -> None:
+        super().__init__(message or "")
+        self.message = str(message) if message is not None else str(self.default_message())
+        self.fields = {k: str(v) for k, v in (fields or {}).items()} or None
+
+    def default_message(self):
+        return _l("The request could not be processed.")
+
+    def to_dict(self) -> dict:
+        error = {"code": self.code, "message": self.message}
+        if self.fields:
+            error["fields"] = self.fields
+        return {"error": error}
+
+
+class BadRequest(ServiceError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ServiceError):
+    status, code = 401, "unauthorized"
+
+    def default_message(self):
+        return _l("You need to log in.")
+
+
+class PermissionDenied(ServiceError):
+    status, code = 403, "forbidden"
+
+    def default_message(self):
+        return _l("You are not allowed to do that.")
+
+
+class NotFound(ServiceError):
+    status, code = 404, "not_found"
+
+    def default_message(self):
+        return _l("Not found.")
+
+
+class Conflict(ServiceError):
+    status, code = 409, "conflict"
+
+
+class InvalidInput(ServiceError):
+    """Field validation failed; `fields` maps each field to why."""
+
+    status, code = 422, "invalid"
+
+    def default_message(self):
+        return _l("Some fields are not valid.")
+
+
+class RateLimited(ServiceError):
+    status, code = 429, "rate_limited"
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+    def default_message(self):
+        return _l("Too many attempts. Please wait a little and try again.")
+
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    429: "rate_limited",
+}
+
+
+def _http_message(status: int) -> str:
+    messages = {
+        400: _("The request could not be understood."),
+        401: _("You need to log in."),
+        403: _("You are not allowed to do that."),
+        404: _("This page does not exist."),
+        405: _("This method is not allowed here."),
+        413: _("What you sent is too large."),
+        429: _("Too many requests. Please wait a little and try again."),
+        500: _("Something went wrong on our side. Please try again later."),
+    }
+    return messages.get(status, _("The request could not be processed."))
+
+
+def wants_json() -> bool:
+    """True for API requests, which must never get an HTML page."""
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None, headers=None):
+    """A JSON error response of the API's documented shape."""
+    error = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    response = jsonify({"error": error})
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def html_error(status: int, message: str, headers=None):
+    """An HTML error page in the site's layout."""
+    body = render_template("errors/error.html", status=status, message=message)
+    return body, status, headers or {}
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error as JSON under /api/ and as a page elsewhere; never a traceback."""
+
+    @app.errorhandler(ServiceError)
+    def handle_service_error(error: ServiceError):
+        headers = {}
+        if isinstance(error, RateLimited):
+            headers["Retry-After"] = str(error.retry_after)
+        if wants_json():
+            return json_error(error.status, error.code, error.message, error.fields, headers)
+        return html_error(error.status, error.message, headers)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        if status == 400 and getattr(error, "description", "") and "CSRF" in str(
+            error.description
+        ):
+            message = _("The form has expired or was sent from another site. Please try again.")
+        else:
+            message = _http_message(status)
+        headers = {}
+        if status == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if wants_json():
+            code = HTTP_CODES.get(status, "internal" if status >= 500 else "bad_request")
+            return json_error(status, code, message, headers=headers)
+        return html_error(status, message, headers)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from forum.extensions import db
+
+        db.session.rollback()
+        if wants_json():
+            return json_error(500, "internal", _http_message(500))
+        return html_error(500, _http_message(500))

@@ -1,0 +1,513 @@
+"""Accounts: registration, login sessions, API tokens, passwords, roles and deletion.
+
+Every write of this area goes through one of these functions, whether it comes from a page,
+the JSON API, a socket event or the command line.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from forum import mail, ratelimit
+from forum.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unauthorized,
+)
+from forum.extensions import db
+from forum.models import ROLES, ApiToken, LoginSession, PasswordReset, User, utcnow
+from forum.security import common_passwords, new_token, token_hash
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+DISPLAY_NAME_MAX = 80
+SUPPORTED_LOCALES = ("en", "fr")
+# A dummy hash to compare against when the account does not exist, so that the time a
+# login takes does not tell whether a username is registered.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def _clean_text(value: str) -> str:
+    """NFC-normalise, drop control characters and trim."""
+    value = unicodedata.normalize("NFC", value)
+    return "".join(ch for ch in value if unicodedata.category(ch) not in {"Cc", "Cf", "Cs"}).strip()
+
+
+def _as_str(value, field: str, errors: dict) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[field] = _("Must be text.")
+        return ""
+    return value
+
+
+def validate_username(username: str, errors: dict) -> None:
+    if not username:
+        errors.setdefault("username", _("Choose a username."))
+    elif not USERNAME_RE.match(username):
+        errors.setdefault(
+            "username",
+            _("3 to 30 characters: letters A to Z, digits, underscore and hyphen."),
+        )
+
+
+def validate_email(email: str, errors: dict) -> None:
+    if not email:
+        errors.setdefault("email", _("Enter your email address."))
+    elif len(email) > 254 or not EMAIL_RE.match(email):
+        errors.setdefault("email", _("Enter a valid email address."))
+
+
+def validate_password(password: str, errors: dict, *, field: str = "password",
+                      username: str = "", email: str = "") -> None:
+    """Length 8 to 128, not a common password, not the username or email; no other rules."""
+    if not password:
+        errors.setdefault(field, _("Choose a password."))
+    elif len(password) < PASSWORD_MIN:
+        errors.setdefault(field, _("Use at least %(n)d characters.", n=PASSWORD_MIN))
+    elif len(password) > PASSWORD_MAX:
+        errors.setdefault(field, _("Use at most %(n)d characters.", n=PASSWORD_MAX))
+    elif password.lower() in common_passwords() or password.lower() in {
+        username.lower(),
+        email.lower(),
+    }:
+        errors.setdefault(
+            field, _("This password is too common or too easy to guess. Choose another one.")
+        )
+
+
+def validate_display_name(display_name: str, errors: dict) -> str:
+    display_name = _clean_text(display_name)
+    if len(display_name) > DISPLAY_NAME_MAX:
+        errors.setdefault("display_name", _("Use at most %(n)d characters.", n=DISPLAY_NAME_MAX))
+    return display_name
+
+
+def hash_password(password: str) -> str:
+    """Hash with Werkzeug's scrypt."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def get_user_by_username(username: str) -> User:
+    """The live account with this username (any case); raises NotFound."""
+    if not isinstance(username, str):
+        raise NotFound(_("No such user."))
+    user = db.session.scalar(select(User).where(User.username_key == username.lower()))
+    if user is None or user.is_deleted:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def find_user_by_login(login: str) -> User | None:
+    """The live account whose username or email is `login` (any case), or None."""
+    key = login.strip().lower()
+    column = User.email_key if "@" in key else User.username_key
+    user = db.session.scalar(select(User).where(column == key))
+    if user is None or user.is_deleted:
+        return None
+    return user
+
+
+def register_user(username, email, password, display_name=None, *, role: str = "member",
+                  locale: str | None = None, ip: str = "", system: bool = False) -> User:
+    """Create an account; raises InvalidInput, Conflict or RateLimited (per IP)."""
+    errors: dict = {}
+    username = _as_str(username, "username", errors).strip()
+    email = _as_str(email, "email", errors).strip()
+    password = _as_str(password, "password", errors)
+    display_name = _as_str(display_name, "display_name", errors)
+    validate_username(username, errors)
+    validate_email(email, errors)
+    validate_password(password, errors, username=username, email=email)
+    display_name = validate_display_name(display_name, errors)
+    if role not in ROLES:
+        errors["role"] = _("Unknown role.")
+    if errors:
+        raise InvalidInput(fields=errors)
+    if not system:
+        ratelimit.hit("LIMIT_REGISTER_PER_IP", "register-ip", ip or "unknown")
+    taken = {}
+    if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
+        taken["username"] = _("This username is taken.")
+    if db.session.scalar(select(User.id).where(User.email_key == email.lower())):
+        taken["email"] = _("An account with this email address exists already.")
+    if taken:
+        raise Conflict(_("Some details are already in use."), fields=taken)
+    user = User(
+        username=username,
+        username_key=username.lower(),
+        email=email,
+        email_key=email.lower(),
+        password_hash=hash_password(password),
+        display_name=display_name or username,
+        role=role,
+        locale=locale if locale in SUPPORTED_LOCALES else None,
+    )
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        db.session.rollback()
+        raise Conflict(_("Some details are already in use.")) from exc
+    return user
+
+
+def authenticate(login, password, *, ip: str = "", system: bool = False) -> User:
+    """Check a username-or-email and password; raises Unauthorized or RateLimited.
+
+    Limits: every attempt counts per IP; failures count per account and IP (a short lockout
+    that an attacker elsewhere cannot cause) and per account (a high ceiling against
+    attacks spread over many addresses). Success clears the account-and-IP count.
+    """
+    if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
+        raise Unauthorized(_("Wrong username, email or password."))
+    account = login.strip().lower()[:254]
+    if not system:
+        ratelimit.hit("LIMIT_LOGIN_PER_IP", "login-ip", ip or "unknown")
+        ratelimit.check("LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP", "login-fail", f"{account}|{ip}")
+        ratelimit.check("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "login-fail-acct", account)
+    user = find_user_by_login(account)
+    if user is None or not user.password_hash or len(password) > PASSWORD_MAX:
+        check_password_hash(_DUMMY_HASH, password[:PASSWORD_MAX])
+        ok = False
+    else:
+        ok = check_password_hash(user.password_hash, password)
+    if not ok:
+        if not system:
+            ratelimit.count("LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP", "login-fail", f"{account}|{ip}")
+            ratelimit.count("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "login-fail-acct", account)
+        raise Unauthorized(_("Wrong username, email or password."))
+    if not system:
+        ratelimit.reset("LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP", "login-fail", f"{account}|{ip}")
+    return user
+
+
+@dataclass
+class StartedSession:
+    token: str
+    record: LoginSession
+
+
+def start_session(user: User, *, ip: str = "", user_agent: str = "") -> StartedSession:
+    """Record a new login session; the raw token goes into the signed cookie only."""
+    token = new_token()
+    now = utcnow()
+    record = LoginSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + timedelta(days=current_app.config["LOGIN_SESSION_DAYS"]),
+        ip=(ip or "")[:64],
+        user_agent=(user_agent or "")[:255],
+    )
+    db.session.add(record)
+    db.session.commit()
+    return StartedSession(token=token, record=record)
+
+
+def login(login_name, password, *, ip: str = "", user_agent: str = "") -> StartedSession:
+    """Authenticate and start a session; raises Unauthorized or RateLimited."""
+    user = authenticate(login_name, password, ip=ip)
+    return start_session(user, ip=ip, user_agent=user_agent)
+
+
+def session_user(token: str | None, *, touch: bool = True) -> tuple[User, LoginSession] | None:
+    """The user and record of a live login session, or None once it ended or expired."""
+    if not token or not isinstance(token, str):
+        return None
+    record = db.session.scalar(
+        select(LoginSession).where(LoginSession.token_hash == token_hash(token))
+    )
+    now = utcnow()
+    if record is None or not record.is_live(now) or record.user.is_deleted:
+        return None
+    if touch and now - record.last_seen_at > timedelta(hours=1):
+        record.last_seen_at = now
+        db.session.commit()
+    return record.user, record
+
+
+def end_session(token: str | None) -> None:
+    """End one login session (logout); its cookie stops working on every process."""
+    if not token or not isinstance(token, str):
+        return
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.token_hash == token_hash(token), LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    db.session.commit()
+
+
+def _end_all_sessions_and_tokens(user: User, now: datetime) -> None:
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def change_password(user: User, current_password, new_password) -> None:
+    """Change a password after checking the current one; ends every session and API token.
+
+    Raises InvalidInput (naming `current_password` or `new_password`).
+    """
+    errors: dict = {}
+    current_password = _as_str(current_password, "current_password", errors)
+    new_password = _as_str(new_password, "new_password", errors)
+    if not errors and not (
+        user.password_hash and check_password_hash(user.password_hash, current_password)
+    ):
+        errors["current_password"] = _("This is not your current password.")
+    validate_password(new_password, errors, field="new_password",
+                      username=user.username or "", email=user.email or "")
+    if errors:
+        raise InvalidInput(fields=errors)
+    user.password_hash = hash_password(new_password)
+    _end_all_sessions_and_tokens(user, utcnow())
+    db.session.commit()
+
+
+PROFILE_TEXT_FIELDS = {"region": 80, "country": 80, "organization": 120}
+
+
+def update_profile(actor: User, user: User, *, display_name=None, locale=None,
+                   **details) -> User:
+    """Change display name, interface language, region, country or organization.
+
+    Self or admin only; raises PermissionDenied or InvalidInput (naming the field).
+    """
+    if actor.id != user.id and not actor.is_admin:
+        raise PermissionDenied()
+    errors: dict = {}
+    unknown = set(details) - set(PROFILE_TEXT_FIELDS)
+    if unknown:
+        raise InvalidInput(fields={name: _("Unknown field.") for name in unknown})
+    if display_name is not None:
+        display_name = validate_display_name(_as_str(display_name, "display_name", errors), errors)
+    if locale is not None and locale not in SUPPORTED_LOCALES:
+        errors["locale"] = _("Choose English or French.")
+    cleaned = {}
+    for name, value in details.items():
+        if value is None:
+            continue
+        value = _clean_text(_as_str(value, name, errors))
+        if len(value) > PROFILE_TEXT_FIELDS[name]:
+            errors.setdefault(name, _("Use at most %(n)d characters.", n=PROFILE_TEXT_FIELDS[name]))
+        cleaned[name] = value
+    if errors:
+        raise InvalidInput(fields=errors)
+    if display_name is not None:
+        user.display_name = display_name or user.username or ""
+    if locale is not None:
+        user.locale = locale
+    for name, value in cleaned.items():
+        setattr(user, name, value)
+    db.session.commit()
+    return user
+
+
+def request_password_reset(email, *, ip: str = "") -> None:
+    """Email a single-use reset link if an account has this address; silent otherwise.
+
+    Raises InvalidInput for a malformed address and RateLimited; never says whether the
+    address is registered.
+    """
+    errors: dict = {}
+    email = _as_str(email, "email", errors).strip()
+    validate_email(email, errors)
+    if errors:
+        raise InvalidInput(fields=errors)
+    ratelimit.hit("LIMIT_PASSWORD_RESET_PER_IP", "reset-ip", ip or "unknown")
+    user = db.session.scalar(select(User).where(User.email_key == email.lower()))
+    if user is None or user.is_deleted:
+        return
+    try:
+        ratelimit.hit("LIMIT_PASSWORD_RESET_PER_ACCOUNT", "reset-acct", str(user.id))
+    except RateLimited:  # over the per-account limit: stay silent, send nothing more
+        return
+    token = new_token()
+    now = utcnow()
+    db.session.add(
+        PasswordReset(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"]),
+        )
+    )
+    db.session.commit()
+    link = external_url("auth.reset_password", token=token)
+    with force_locale(user.locale or "en"):
+        subject = _("Reset your Tacit password")
+        body = _(
+            "Hello %(name)s,\n\nSomeone (we hope you) asked to reset the password of your Tacit "
+            "account. Open this link within an hour to choose a new password:\n\n%(link)s\n\n"
+            "The link works once. If you did not ask for this, ignore this email: your "
+            "password stays as it is.\n",
+            name=user.name,
+            link=link,
+        )
+    mail.send(user.email, subject, body)
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL for emails, on FORUM_BASE_URL when it is set."""
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _live_reset(token) -> PasswordReset | None:
+    if not isinstance(token, str) or not token:
+        return None
+    record = db.session.scalar(
+        select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
+    )
+    if record is None or record.used_at is not None or record.expires_at <= utcnow():
+        return None
+    if record.user.is_deleted:
+        return None
+    return record
+
+
+def check_reset_token(token) -> bool:
+    """True while a reset link can still be used."""
+    return _live_reset(token) is not None
+
+
+def reset_password(token, new_password) -> User:
+    """Set a new password from a reset link; the link is then spent and all sessions end.
+
+    Raises NotFound for an unknown, used or expired link and InvalidInput for the password.
+    """
+    record = _live_reset(token)
+    if record is None:
+        raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
+    errors: dict = {}
+    new_password = _as_str(new_password, "new_password", errors)
+    user = record.user
+    validate_password(new_password, errors, field="new_password",
+                      username=user.username or "", email=user.email or "")
+    if errors:
+        raise InvalidInput(fields=errors)
+    now = utcnow()
+    # Spend the link atomically: of two concurrent uses only one updates the row.
+    spent = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == record.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    if spent.rowcount != 1:
+        db.session.rollback()
+        raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
+    user.password_hash = hash_password(new_password)
+    _end_all_sessions_and_tokens(user, now)
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    db.session.commit()
+    return user
+
+
+def delete_account(user: User, password) -> None:
+    """Delete an account after checking its password; its content stays as "deleted user".
+
+    Personal data is erased, sessions end and tokens are revoked. Raises InvalidInput.
+    """
+    if not isinstance(password, str) or not (
+        user.password_hash and check_password_hash(user.password_hash, password)
+    ):
+        raise InvalidInput(fields={"password": _("This is not your current password.")})
+    now = utcnow()
+    _end_all_sessions_and_tokens(user, now)
+    user.username = None
+    user.username_key = None
+    user.email = None
+    user.email_key = None
+    user.password_hash = None
+    user.display_name = ""
+    user.bio_source = ""
+    user.bio_html = ""
+    user.region = user.country = user.organization = ""
+    user.languages = []
+    user.expertise = []
+    user.deleted_at = now
+    db.session.commit()
+
+
+def create_api_token(login_name, password, *, ip: str = "") -> tuple[str, ApiToken]:
+    """Log in for the API: returns the raw token (shown once) and its record."""
+    user = authenticate(login_name, password, ip=ip)
+    return issue_api_token(user)
+
+
+def issue_api_token(user: User) -> tuple[str, ApiToken]:
+    """A new API token for `user`, valid for API_TOKEN_DAYS."""
+    token = new_token()
+    now = utcnow()
+    record = ApiToken(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        created_at=now,
+        expires_at=now + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
+    )
+    db.session.add(record)
+    db.session.commit()
+    return token, record
+
+
+def token_user(token: str | None) -> tuple[User, ApiToken] | None:
+    """The user of a live API token, or None (unknown, expired or revoked)."""
+    if not token or not isinstance(token, str):
+        return None
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    now = utcnow()
+    if record is None or not record.is_live(now) or record.user.is_deleted:
+        return None
+    if record.last_used_at is None or now - record.last_used_at > timedelta(hours=1):
+        record.last_used_at = now
+        db.session.commit()
+    return record.user, record
+
+
+def revoke_api_token(record: ApiToken) -> None:
+    """Revoke a token at once."""
+    record.revoked_at = utcnow()
+    db.session.commit()
+
+
+def set_role(actor: User | None, username, role) -> User:
+    """Grant a role; admins only (actor None means the command line). Raises as usual."""
+    if actor is not None and not actor.is_admin:
+        raise PermissionDenied(_("Only administrators can change roles."))
+    if role not in ROLES:
+        raise InvalidInput(fields={"role": _("Choose one of: %(roles)s.", roles=", ".join(ROLES))})
+    user = get_user_by_username(username)
+    if actor is not None and user.id == actor.id and role != "admin":
+        raise Conflict(_("Administrators cannot remove their own administrator role."))
+    user.role = role
+    db.session.commit()
+    return user

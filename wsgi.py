@@ -1,0 +1,16 @@
+"""WSGI entry point: `app` for gunicorn; `python wsgi.py` serves with Socket.IO for development."""
+
+import os
+
+from forum import create_app
+from forum.extensions import socketio
+
+app = create_app()
+
+if __name__ == "__main__":
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f"Tacit is serving on http://{host}:{port}/ (Ctrl+C stops it)", flush=True)
+    # The Werkzeug server with simple-websocket is fine on a laptop; `make serve` is the
+    # production shape (gunicorn + gevent).
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False)
