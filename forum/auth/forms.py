@@ -3,6 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
 
 
 class RegisterForm(FlaskForm):
@@ -20,7 +23,7 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"))
-    locale = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 
 class PasswordForm(FlaskForm):
@@ -41,7 +44,7 @@ class DeleteForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    lang = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     next = HiddenField()
 
 

@@ -1,0 +1,192 @@
+"""Fixtures: a fresh app on a real database per test (SQLite file, or PostgreSQL).
+
+`make test` runs the suite twice: on SQLite (default) and with FORUM_TEST_DB=postgresql on a
+throw-away database created for the run and dropped afterwards. The schema is built once per
+run; SQLite tests copy a template file, PostgreSQL tests empty the tables after each test.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+# Set before the app is imported: tests never write instance/secret_key of the checkout.
+os.environ.setdefault("FORUM_SECRET_KEY", secrets.token_urlsafe(32))
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+os.environ.setdefault("FORUM_TEST_RUN_ID", RUN_ID)
+
+from config import TestConfig  # noqa: E402
+from forum import create_app  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from tests.helpers import PG_ADMIN_URL, pg_reachable  # noqa: E402
+
+TEST_DB = os.environ.get("FORUM_TEST_DB", "sqlite")
+REQUIRE_SERVICES = os.environ.get("FORUM_REQUIRE_SERVICES") == "1"
+_PG_STATE: dict = {}
+
+
+def pytest_report_header(config):
+    line = f"tacit: database={TEST_DB}, run id={RUN_ID}"
+    if TEST_DB == "postgresql" and not pg_reachable():
+        line += " — PostgreSQL NOT reachable at 127.0.0.1:5432: this run is skipped"
+    return line
+
+
+def pytest_configure(config):
+    if TEST_DB == "postgresql" and not pg_reachable() and REQUIRE_SERVICES:
+        pytest.exit(
+            "FORUM_REQUIRE_SERVICES=1 but PostgreSQL is not reachable at 127.0.0.1:5432",
+            returncode=1,
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    if TEST_DB == "postgresql":
+        if not pg_reachable():
+            skip = pytest.mark.skip(reason="PostgreSQL is not reachable at 127.0.0.1:5432")
+            for item in items:
+                item.add_marker(skip)
+        else:
+            # The browser suite runs once, on SQLite.
+            skip = pytest.mark.skip(reason="browser suite runs on SQLite only")
+            for item in items:
+                if "browser" in item.keywords:
+                    item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Build the schema once per run; yield how to give each test an empty database."""
+    if TEST_DB == "postgresql":
+        import psycopg
+
+        name = f"tacit_test_{RUN_ID}".lower()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        app = create_app(TestConfig, database_url=url)
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        _PG_STATE["name"] = name
+        yield {"kind": "postgresql", "url": url}
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        app = create_app(TestConfig, database_url=f"sqlite:///{path}")
+        with app.app_context():
+            db.create_all()
+            db.engine.dispose()
+        yield {"kind": "sqlite", "path": path}
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    """A URL of an empty database with the schema, for this test only."""
+    if database_template["kind"] == "sqlite":
+        path = tmp_path / "forum.db"
+        shutil.copy(database_template["path"], path)
+        yield f"sqlite:///{path}"
+    else:
+        yield database_template["url"]
+        _truncate_all(database_template["url"])
+
+
+def _truncate_all(url):
+    import psycopg
+
+    plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
+    tables = [t.name for t in db.metadata.sorted_tables]
+    if not tables:
+        return
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    """Extra configuration for the `app` fixture; override in a test module to change it."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_config):
+    """A fresh application on an empty database (no app context is held during the test)."""
+    settings = {
+        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "REDIS_PREFIX": f"tacit-test-{RUN_ID}",
+    }
+    settings.update(app_config)
+    application = create_app(TestConfig, database_url=database_url, **settings)
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create an account through the registration service (system work: no rate limit)."""
+    from forum.services.accounts import register_user
+
+    counter = {"n": 0}
+
+    def make(username=None, *, password="correct horse battery", role="member",
+             email=None, display_name=None, locale="en"):
+        counter["n"] += 1
+        username = username or f"user{counter['n']}"
+        with app.app_context():
+            user = register_user(username, email or f"{username}@example.org", password,
+                                 display_name, role=role, locale=locale, system=True)
+            return user.id
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    """A member named `nurse` with password `correct horse battery`."""
+    make_user("nurse", display_name="Nurse Ada")
+    return {"username": "nurse", "password": "correct horse battery"}
+
+
+@pytest.fixture
+def anon_client(app):
+    """A browser-like test client, not logged in."""
+    from tests.helpers import PageClient
+
+    return PageClient(app.test_client())
+
+
+@pytest.fixture
+def client(app, user):
+    """A test client logged in as `user` through the real login page."""
+    from tests.helpers import PageClient
+
+    page_client = PageClient(app.test_client())
+    page_client.login(user["username"], user["password"])
+    return page_client
+
+
+@pytest.fixture
+def api(app):
+    """A JSON API client."""
+    from tests.helpers import ApiClient
+
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def outbox(app):
+    """Read the mail written to the outbox folder."""
+    from tests.helpers import Outbox
+
+    return Outbox(Path(app.config["OUTBOX_DIR"]))
