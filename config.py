@@ -106,6 +106,8 @@ for _name in dir(BaseSettings):
 class TestConfig(Config):
     """Settings for the test suite: a database URL is passed in by the fixtures."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, database_url: str | None = None, **overrides) -> None:
         super().__init__()
         self.TESTING = True

@@ -1,0 +1,181 @@
+"""Web hardening: headers, CSRF on every form, no state change on GET, sizes, error pages."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+PAGES = ["/", "/login", "/register", "/password/forgot"]
+LOGGED_IN_PAGES = ["/account", "/account/delete"]
+
+
+def test_security_headers_on_pages_and_api(anon_client):
+    for path in [*PAGES, "/api/v1/me", "/health", "/nope"]:
+        response = anon_client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        for directive in ["script-src 'self'", "object-src 'none'", "base-uri 'none'",
+                          "frame-ancestors 'none'", "default-src 'self'"]:
+            assert directive in csp, (path, directive)
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] in {"same-origin", "no-referrer",
+                                                       "strict-origin-when-cross-origin"}
+
+
+class InlineFinder(HTMLParser):
+    """Finds inline scripts, inline handlers, style attributes and remote resources."""
+
+    def __init__(self):
+        super().__init__()
+        self.problems = []
+        self.forms = []
+        self._in_form = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and "src" not in attrs:
+            self.problems.append("inline <script>")
+        if tag == "style":
+            self.problems.append("inline <style>")
+        for name, value in attrs.items():
+            if name.startswith("on"):
+                self.problems.append(f"handler {name}")
+            if name == "style":
+                self.problems.append("style attribute")
+            if name in {"src", "href"} and value and re.match(r"^(https?:)?//", value):
+                self.problems.append(f"remote resource {value}")
+        if tag == "form":
+            self._in_form = {"method": (attrs.get("method") or "get").lower(), "csrf": False}
+            self.forms.append(self._in_form)
+        if tag == "input" and self._in_form is not None and attrs.get("name") == "csrf_token":
+            self._in_form["csrf"] = bool(attrs.get("value"))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = None
+
+
+@pytest.mark.parametrize("path", PAGES + LOGGED_IN_PAGES)
+def test_pages_have_no_inline_code_and_every_post_form_has_csrf(client, anon_client, path):
+    page = client if path in LOGGED_IN_PAGES else anon_client
+    response = page.get(path)
+    assert response.status_code == 200
+    finder = InlineFinder()
+    finder.feed(response.get_data(as_text=True))
+    assert finder.problems == []
+    posts = [form for form in finder.forms if form["method"] == "post"]
+    assert posts, "expected at least the footer language form"
+    assert all(form["csrf"] for form in posts)
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/register", {"username": "eve", "email": "eve@example.org",
+                       "password": "a long enough phrase"}),
+        ("/login", {"login": "nurse", "password": "correct horse battery"}),
+        ("/password/forgot", {"email": "nurse@example.org"}),
+        ("/language", {"lang": "fr"}),
+    ],
+)
+def test_forms_refuse_posts_without_csrf_token(anon_client, user, path, data, outbox):
+    response = anon_client.client.post(path, data=data)
+    assert response.status_code == 400
+    assert "<h1>" in response.get_data(as_text=True)
+    assert outbox.messages() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/account/profile", {"display_name": "Changed", "locale": "fr"}),
+        ("/account/password", {"current_password": "correct horse battery",
+                               "new_password": "another long phrase"}),
+        ("/account/delete", {"password": "correct horse battery"}),
+        ("/logout", {}),
+    ],
+)
+def test_logged_in_forms_refuse_missing_or_forged_csrf(client, path, data):
+    assert client.client.post(path, data=data).status_code == 400
+    assert client.client.post(path, data={**data, "csrf_token": "forged"}).status_code == 400
+    page = client.get("/account")
+    assert page.status_code == 200
+    assert "Changed" not in page.get_data(as_text=True)
+
+
+def test_csrf_token_has_no_time_limit(app):
+    assert app.config["WTF_CSRF_TIME_LIMIT"] is None
+
+
+def _snapshot(app):
+    from sqlalchemy import select
+
+    from forum.extensions import db
+
+    with app.app_context():
+        state = {}
+        for table in db.metadata.sorted_tables:
+            rows = db.session.execute(select(table)).all()
+            state[table.name] = sorted(map(repr, rows))
+        return state
+
+
+def test_get_requests_change_nothing(app, client):
+    """Every GET route, fetched while logged in, leaves every table as it was."""
+    client.get("/")  # settle the session after login
+    before = _snapshot(app)
+    fetched = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<{arg}>", "nurse" if arg == "username" else "x")
+        client.get(path)
+        fetched += 1
+    assert fetched >= 8
+    assert _snapshot(app) == before
+
+
+def test_oversized_form_is_413_page(anon_client):
+    response = anon_client.client.post("/register", data={"username": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "<h1>" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 405, 413, 429, 500])
+def test_html_error_pages(app, status):
+    from werkzeug.exceptions import abort
+
+    @app.get(f"/_status/{status}")
+    def trigger():
+        if status == 500:
+            raise RuntimeError("boom")
+        abort(status)
+
+    response = app.test_client().get(f"/_status/{status}")
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    text = response.get_data(as_text=True)
+    assert f"Error {status}" in text and "boom" not in text
+
+
+def test_health_checks_the_database(anon_client):
+    response = anon_client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
+
+
+def test_health_reports_an_unreachable_redis(database_url, tmp_path):
+    from config import TestConfig
+    from forum import create_app
+
+    broken = create_app(TestConfig, database_url=database_url,
+                        REDIS_URL="redis://127.0.0.1:1/0", OUTBOX_DIR=str(tmp_path / "o"))
+    response = broken.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["redis"] == "unavailable"
+
+
+def test_debug_is_off_and_tracebacks_are_not_propagated(app):
+    assert not app.debug
