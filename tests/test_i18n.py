@@ -61,7 +61,7 @@ def template(tmp_path_factory):
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
     keywords = [arg for keyword in EXTRA_KEYWORDS for arg in ("-k", keyword)]
     result = subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "--quiet",
+        [sys.executable, "-m", "babel.messages.frontend", "--quiet", "extract",
          "-F", "babel.cfg", *keywords, "-o", str(pot), "."],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
