@@ -224,3 +224,39 @@ def test_pagination_arguments_are_validated(app):
     for query in ["?page=0", "?page=x", "?per_page=101", "?per_page=-1"]:
         with app.test_request_context("/api/v1/x" + query), pytest.raises(InvalidInput):
             page_args()
+
+
+def test_profile_patch_renders_bio_safely_and_validates(api, make_user):
+    make_user("amina")
+    api.login("amina", "correct horse battery")
+    response = api.call("PATCH", "/api/v1/users/amina", json={
+        "bio": "Trainer in **DMPA-SC** self-injection <script>alert(1)</script>",
+        "region": "West Africa", "country": "Sénégal", "languages": ["fr", "wo", "fr"],
+        "expertise": ["DMPA-SC", "postpartum FP"]})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert "<strong>DMPA-SC</strong>" in body["bio_html"]
+    assert "<script" not in body["bio_html"]
+    assert body["languages"] == ["fr", "wo"] and body["country"] == "Sénégal"
+    assert body["bio"].startswith("Trainer")
+    bad = api.call("PATCH", "/api/v1/users/amina",
+                   json={"languages": "fr", "expertise": ["x" * 61], "country": 5,
+                         "role": "admin"})
+    assert bad.status_code == 422
+    assert set(error_of(bad)["fields"]) == {"role"}
+    bad = api.call("PATCH", "/api/v1/users/amina",
+                   json={"languages": "fr", "expertise": ["x" * 61], "country": 5})
+    assert set(error_of(bad)["fields"]) == {"languages", "expertise", "country"}
+    assert api.get("/api/v1/users/amina").get_json()["country"] == "Sénégal"
+
+
+@pytest.mark.parametrize(("who", "status"), [("other", 403), ("admin", 200), ("self", 200)])
+def test_profile_patch_is_self_or_admin(api, make_user, who, status):
+    make_user("amina")
+    make_user("other")
+    make_user("admin", role="admin")
+    api.login("amina" if who == "self" else who, "correct horse battery")
+    response = api.call("PATCH", "/api/v1/users/amina", json={"region": "Asia"})
+    assert response.status_code == status
+    expected = "Asia" if status == 200 else ""
+    assert api.get("/api/v1/users/amina").get_json()["region"] == expected

@@ -60,7 +60,8 @@ USER_SCHEMA = {
         "reputation": {"type": "integer"},
         "verified_expert": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
-        "email": {"type": "string", "description": "only on /me and token answers"},
+        "email": {"type": "string", "description": "only to the user themself"},
+        "bio": {"type": "string", "description": "Markdown source; only to the user themself"},
     },
     "required": ["id", "username", "display_name", "role", "created_at"],
 }
@@ -138,7 +139,42 @@ PATHS = {
             "summary": "A user's public profile",
             "parameters": [USERNAME_PARAM],
             "responses": {"200": _json("User"), "404": _error_response("No such user")},
-        }
+        },
+        "patch": {
+            "summary": "Change profile fields (the user themself or an administrator)",
+            "security": SECURED,
+            "parameters": [USERNAME_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "display_name": {"type": "string", "maxLength": 80},
+                                "bio": {"type": "string", "maxLength": 5000,
+                                        "description": "Markdown; answered as bio_html"},
+                                "region": {"type": "string", "maxLength": 80},
+                                "country": {"type": "string", "maxLength": 80},
+                                "organization": {"type": "string", "maxLength": 120},
+                                "languages": {"type": "array", "maxItems": 10,
+                                              "items": {"type": "string", "maxLength": 40}},
+                                "expertise": {"type": "array", "maxItems": 20,
+                                              "items": {"type": "string", "maxLength": 60}},
+                            },
+                            "additionalProperties": False,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json("User"),
+                "403": _error_response("Not this user nor an administrator"),
+                "404": _error_response("No such user"),
+                **AUTH_ERRORS,
+                **ERRORS,
+            },
+        },
     },
     "/api/v1/users/{username}/role": {
         "put": {

@@ -41,5 +41,6 @@ def user_json(user: User, *, private: bool = False) -> dict:
     }
     if private:
         data["email"] = user.email
+        data["bio"] = user.bio_source
         data["locale"] = user.locale
     return data

@@ -55,3 +55,17 @@ def set_role(username):
     data = json_body(allowed={"role"}, required={"role"})
     user = accounts.set_role(current_api_user(), username, data["role"])
     return jsonify(user_json(user))
+
+
+PROFILE_FIELDS = {"display_name", "bio", "region", "country", "organization", "languages",
+                  "expertise"}
+
+
+@bp.patch("/v1/users/<username>")
+@token_required
+def update_user(username):
+    data = json_body(allowed=PROFILE_FIELDS)
+    actor = current_api_user()
+    user = accounts.get_user_by_username(username)
+    accounts.update_profile(actor, user, **data)
+    return jsonify(user_json(user, private=actor.id == user.id))

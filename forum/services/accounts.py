@@ -26,6 +26,7 @@ from forum.errors import (
     Unauthorized,
 )
 from forum.extensions import db
+from forum.markup import render_markdown
 from forum.models import ROLES, ApiToken, LoginSession, PasswordReset, User, utcnow
 from forum.security import common_passwords, new_token, token_hash
 
@@ -288,16 +289,39 @@ def change_password(user: User, current_password, new_password) -> None:
 
 
 PROFILE_TEXT_FIELDS = {"region": 80, "country": 80, "organization": 120}
+PROFILE_LIST_FIELDS = {"languages": (10, 40), "expertise": (20, 60)}  # (items, characters)
+BIO_MAX = 5000
 
 
-def update_profile(actor: User, user: User, *, display_name=None, locale=None,
-                   **details) -> User:
-    """Change display name, interface language, region, country or organization.
+def _clean_list(value, field: str, errors: dict) -> list[str]:
+    max_items, max_chars = PROFILE_LIST_FIELDS[field]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        errors[field] = _("Must be a list of text items.")
+        return []
+    items, seen = [], set()
+    for item in value:
+        item = _clean_text(item)
+        if not item or item.lower() in seen:
+            continue
+        if len(item) > max_chars:
+            errors[field] = _("Each item has at most %(n)d characters.", n=max_chars)
+        seen.add(item.lower())
+        items.append(item)
+    if len(items) > max_items:
+        errors[field] = _("At most %(n)d items.", n=max_items)
+    return items
 
-    Self or admin only; raises PermissionDenied or InvalidInput (naming the field).
+
+def update_profile(actor: User, user: User, *, display_name=None, locale=None, bio=None,
+                   languages=None, expertise=None, **details) -> User:
+    """Change profile fields given (None leaves a field as it is).
+
+    Fields: display name, interface language, Markdown bio, region, country, organization,
+    languages and expertise lists. Self or admin only; raises PermissionDenied or
+    InvalidInput naming each bad field.
     """
     if actor.id != user.id and not actor.is_admin:
-        raise PermissionDenied()
+        raise PermissionDenied(_("You can only change your own profile."))
     errors: dict = {}
     unknown = set(details) - set(PROFILE_TEXT_FIELDS)
     if unknown:
@@ -314,12 +338,26 @@ def update_profile(actor: User, user: User, *, display_name=None, locale=None,
         if len(value) > PROFILE_TEXT_FIELDS[name]:
             errors.setdefault(name, _("Use at most %(n)d characters.", n=PROFILE_TEXT_FIELDS[name]))
         cleaned[name] = value
+    for name, value in (("languages", languages), ("expertise", expertise)):
+        if value is not None:
+            cleaned[name] = _clean_list(value, name, errors)
+    rendered = None
+    if bio is not None:
+        bio = _as_str(bio, "bio", errors)
+        if len(bio) > BIO_MAX:
+            errors.setdefault("bio", _("Use at most %(n)d characters.", n=BIO_MAX))
+        else:
+            rendered = render_markdown(bio)
     if errors:
         raise InvalidInput(fields=errors)
     if display_name is not None:
         user.display_name = display_name or user.username or ""
     if locale is not None:
         user.locale = locale
+    if rendered is not None:
+        user.bio_source = bio
+        user.bio_html = rendered.html
+        user.bio_markup_version = rendered.version
     for name, value in cleaned.items():
         setattr(user, name, value)
     db.session.commit()
