@@ -116,8 +116,11 @@ def _load_user_from_session(req):
     found = session_user(session.get("sid"))
     if found is None:
         if "sid" in session:
-            # Ended elsewhere (logout, password change): forget it, keep nothing.
+            # Ended elsewhere (logout, password change): forget it, keep only the language.
+            lang = session.get("lang")
             session.clear()
+            if lang:
+                session["lang"] = lang
         return None
     user, record = found
     g.login_session = record

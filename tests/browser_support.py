@@ -71,29 +71,33 @@ class PageProblems:
             self.found.append(f"{where}: {message.text}")
 
 
-# Elements sticking out to the right, for a useful failure message.
-_OVERFLOW_JS = """() => {
-  const width = window.innerWidth;
-  const wide = [];
-  for (const el of document.querySelectorAll('body *')) {
+# Elements sticking out past `width`, for a useful failure message.
+_OVERFLOW_JS = r"""(width) => {
+  const wide = [...document.querySelectorAll('body *')].filter((el) => {
     const box = el.getBoundingClientRect();
-    if (box.right > width + 0.5) {
-      const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-        (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '');
-      wide.push(name + ' right=' + Math.round(box.right));
-    }
-  }
+    return box.right > width + 0.5 || box.left + el.scrollWidth > width + 0.5;
+  });
+  // The innermost culprits: elements with no wide element inside them.
+  const culprits = wide.filter((el) => !wide.some((other) => other !== el && el.contains(other)));
+  const describe = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' && el.className.trim()
+      ? '.' + el.className.trim().split(/\s+/).join('.') : '') +
+    ' "' + (el.textContent || '').trim().slice(0, 40) + '"';
   return {
     scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
-    innerWidth: width,
-    wide: wide.slice(0, 10),
+    innerWidth: window.innerWidth,
+    wide: culprits.slice(0, 10).map(describe),
   };
 }"""
 
 
-def horizontal_overflow(page) -> dict:
-    """scrollWidth, innerWidth and the first elements wider than the window."""
-    return page.evaluate(_OVERFLOW_JS)
+def horizontal_overflow(page, width: int) -> dict:
+    """scrollWidth and innerWidth of the page, and the first elements reaching past `width`.
+
+    On a phone (is_mobile) a page wider than the screen is zoomed out, so innerWidth grows
+    with it: compare with the screen width too, not only scrollWidth <= innerWidth.
+    """
+    return page.evaluate(_OVERFLOW_JS, width)
 
 
 def newest_mail(outbox: Path, *, timeout: float = 5.0):
@@ -143,9 +147,6 @@ class FrenchStrings:
     def t(self, msgid: str, **values) -> str:
         text = self.compiled.gettext(msgid)
         return text % values if values else text
-
-    def untranslated(self, msgids) -> list[str]:
-        return [m for m in msgids if m not in self.source]
 
     def not_compiled(self, msgids) -> list[str]:
         """Strings translated in the .po that the compiled catalog does not show yet."""

@@ -117,19 +117,33 @@ def app_config(tmp_path):
 
 
 @pytest.fixture
-def app(database_url, tmp_path, app_config):
+def make_app(database_url, tmp_path):
+    """Build more apps on this test's database; their connections close after the test."""
+    built = []
+
+    def make(**overrides):
+        settings = {
+            "OUTBOX_DIR": str(tmp_path / "outbox"),
+            "INSTANCE_DIR": str(tmp_path / "instance"),
+            "REDIS_PREFIX": f"tacit-test-{RUN_ID}",
+        }
+        settings.update(overrides)
+        application = create_app(TestConfig, database_url=settings.pop("database_url",
+                                                                       database_url), **settings)
+        built.append(application)
+        return application
+
+    yield make
+    for application in built:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app, app_config):
     """A fresh application on an empty database (no app context is held during the test)."""
-    settings = {
-        "OUTBOX_DIR": str(tmp_path / "outbox"),
-        "INSTANCE_DIR": str(tmp_path / "instance"),
-        "REDIS_PREFIX": f"tacit-test-{RUN_ID}",
-    }
-    settings.update(app_config)
-    application = create_app(TestConfig, database_url=database_url, **settings)
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return make_app(**app_config)
 
 
 @pytest.fixture

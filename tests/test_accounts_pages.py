@@ -115,12 +115,8 @@ def test_session_cookie_is_httponly_and_lax(anon_client, user):
 
 
 @pytest.fixture
-def https_app(database_url, tmp_path):
-    from config import TestConfig
-    from forum import create_app
-
-    return create_app(TestConfig, database_url=database_url, HTTPS=True,
-                      SESSION_COOKIE_SECURE=True, OUTBOX_DIR=str(tmp_path / "o"))
+def https_app(make_app):
+    return make_app(HTTPS=True, SESSION_COOKIE_SECURE=True)
 
 
 def test_cookie_is_secure_with_forum_https(https_app):

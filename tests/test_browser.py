@@ -2,7 +2,8 @@
 
 One server (demo seeded, rate limits ON) and one browser per module; a fresh browser context
 per test. Registrations stay well under the per-IP limit (10/minute): this module registers
-4 accounts; other journeys log in as demo users, each test its own.
+4 accounts; the other journeys log in as demo users (password tacit-demo-2026), a different
+one in each test, since some change their account.
 """
 
 import re
@@ -97,9 +98,14 @@ def register(page, person: Person, t=english) -> None:
     page.get_by_label(t("Email"), exact=True).fill(person.email)
     page.get_by_label(t("Password"), exact=True).fill(person.password)
     page.get_by_role("button", name=t("Register"), exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text(
-        t("Welcome to Tacit, %(name)s!", name=person.display_name))
     expect_logged_in_as(page, person.display_name, t)
+
+
+def choose_language(page, language: str) -> None:
+    """The footer switch (found by role, so it works whatever the page's language)."""
+    footer = page.get_by_role("contentinfo")
+    footer.get_by_role("combobox").select_option(label=language)
+    footer.get_by_role("button").click()
 
 
 def log_in(page, login: str, password: str, t=english) -> None:
@@ -109,11 +115,13 @@ def log_in(page, login: str, password: str, t=english) -> None:
     page.get_by_role("button", name=t("Log in"), exact=True).click()
 
 
-def log_out(page, t=english) -> None:
+def log_out(page, t=english, then=None) -> None:
+    """Click "Log out" in language t; `then` is the language of the page it leads to."""
+    then = then or t
     header(page).get_by_role("button", name=t("Log out"), exact=True).click()
-    expect(page.get_by_role("status")).to_contain_text(t("You are logged out."))
-    expect(header(page).get_by_role("link", name=t("Log in"), exact=True)).to_be_visible()
-    expect(header(page).get_by_role("button", name=t("Log out"))).to_have_count(0)
+    expect(page.get_by_role("status")).to_contain_text(then("You are logged out."))
+    expect(header(page).get_by_role("link", name=then("Log in"), exact=True)).to_be_visible()
+    expect(header(page).get_by_role("button")).to_have_count(0)
 
 
 def expect_logged_in_as(page, name: str, t=english) -> None:
@@ -135,6 +143,7 @@ def test_a_visitor_registers_sees_their_name_logs_out_and_logs_back_in_with_the_
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     register(page, awa)
+    expect(page.get_by_role("status")).to_contain_text("Welcome to Tacit, Awa Traoré!")
     log_out(page)
 
     log_in(page, awa.username, awa.password)
@@ -148,33 +157,39 @@ def test_a_visitor_registers_sees_their_name_logs_out_and_logs_back_in_with_the_
 FRENCH_JOURNEY_STRINGS = [
     "Create your account", "Username", "Display name (optional)", "Email", "Password",
     "Register", "Log in", "Log out", "Username or email", "Welcome to Tacit, %(name)s!",
-    "You are logged out.", "Language", "Change",
+    "You are logged out.", "Language",
 ]
 
 
-def test_a_french_speaker_switches_the_language_in_the_footer_registers_and_logs_in(
-        new_context):
-    french = FrenchStrings()
-    stale = french.not_compiled(FRENCH_JOURNEY_STRINGS)
+@pytest.fixture
+def french():
+    """What French pages show; fails when messages.po is ahead of the compiled catalog."""
+    strings = FrenchStrings()
+    stale = strings.not_compiled(FRENCH_JOURNEY_STRINGS)
     assert not stale, (
-        "messages.po translates strings the compiled catalog lacks (run `make translations`): "
-        f"{stale}")
-    t = french.t
+        f"messages.po translates strings the compiled catalog lacks: {stale}. "
+        "Run `make translations` (pybabel compile -d forum/translations).")
+    return strings.t
+
+
+def test_a_french_speaker_switches_the_language_in_the_footer_registers_and_logs_in(
+        new_context, french):
+    t = french
     fatim = Person("fatim_kone", "Fatim Koné", "fatim.kone@example.org",
                    "karité sous le baobab")
     page = new_context(locale="en-US").new_page()  # an English browser: the footer decides
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
 
-    page.get_by_role("contentinfo").get_by_label("Language").select_option(label="Français")
-    page.get_by_role("contentinfo").get_by_role("button", name="Change").click()
+    choose_language(page, "Français")
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("contentinfo").get_by_label(t("Language"))).to_have_value("fr")
 
-    # register() checks the French heading, labels, button, welcome message and header.
+    # register() finds the French heading, labels and button, then the name in the header.
     register(page, fatim, t)
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    log_out(page, t)
+    # Logging out keeps the footer choice.
+    log_out(page, t, then=t)
     expect(page.locator("html")).to_have_attribute("lang", "fr")
 
     log_in(page, fatim.username, fatim.password, t)
@@ -183,14 +198,37 @@ def test_a_french_speaker_switches_the_language_in_the_footer_registers_and_logs
     log_out(page, t)
 
 
+def test_registering_in_french_welcomes_the_new_member_in_french(new_context, french):
+    mariam = Person("mariam_sawadogo", "Mariam Sawadogo", "mariam.sawadogo@example.org",
+                    "pluie sur ouagadougou ce matin")
+    page = new_context(locale="en-US").new_page()
+    page.goto("/")
+    choose_language(page, "Français")
+    register(page, mariam, french)
+    expect(page.get_by_role("status")).to_have_text(
+        french("Welcome to Tacit, %(name)s!", name=mariam.display_name), timeout=2_000)
+
+
+def test_logging_out_keeps_the_language_chosen_in_the_footer(new_context, french):
+    page = new_context(locale="en-US").new_page()
+    page.goto("/")
+    choose_language(page, "Français")
+    log_in(page, "amina", DEMO_PASSWORD, french)  # a French-speaking demo account
+    expect_logged_in_as(page, "Dr Amina Diallo", french)
+    header(page).get_by_role("button", name=french("Log out"), exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(french("You are logged out."),
+                                                    timeout=2_000)
+    expect(page.locator("html")).to_have_attribute("lang", "fr", timeout=2_000)
+
+
 def test_on_a_phone_the_home_register_login_and_account_pages_do_not_scroll_sideways(
         new_context):
     page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
 
     def assert_fits(what: str) -> None:
-        found = horizontal_overflow(page)
-        assert found["innerWidth"] == PHONE["width"], f"{what}: page zoomed out: {found}"
-        assert found["scrollWidth"] <= found["innerWidth"], f"{what} scrolls sideways: {found}"
+        found = horizontal_overflow(page, PHONE["width"])
+        assert found["scrollWidth"] <= found["innerWidth"] == PHONE["width"], (
+            f"the {what} page is wider than the phone: {found}")
 
     page.goto("/")
     assert_fits("home")
@@ -198,7 +236,7 @@ def test_on_a_phone_the_home_register_login_and_account_pages_do_not_scroll_side
     assert_fits("register")
     page.goto("/login")
     assert_fits("login")
-    # A long display name in the header: "Achieng Odhiambo".
+    # Logged in, the header holds the member's name and the "Log out" button too.
     log_in(page, "achieng", DEMO_PASSWORD)
     expect_logged_in_as(page, "Achieng Odhiambo")
     assert_fits("home, logged in")
@@ -250,7 +288,7 @@ def test_a_member_resets_a_forgotten_password_with_the_link_from_the_mail(page, 
         "Your password is changed. Log in with the new one.")
 
     log_in(page, joseph.username, joseph.password)  # the old password no longer works
-    expect(page.get_by_role("status")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Wrong username, email or password.")
     expect(header(page).get_by_role("button", name="Log out")).to_have_count(0)
     log_in(page, joseph.username, new_password)
     expect_logged_in_as(page, joseph.display_name)

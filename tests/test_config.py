@@ -44,13 +44,11 @@ def test_defaults_are_safe(tmp_path):
     assert out == f"sqlite:///{tmp_path}/forum.db True False None threading"
 
 
-def test_a_second_app_still_has_its_socket_handlers(app, database_url, tmp_path):
+def test_a_second_app_still_has_its_socket_handlers(app, make_app):
     """Blueprints (with their event handlers) are registered before socketio.init_app."""
-    from config import TestConfig
-    from forum import create_app
     from forum.extensions import socketio
 
-    second = create_app(TestConfig, database_url=database_url, OUTBOX_DIR=str(tmp_path / "o"))
+    second = make_app()
     for application in (app, second):
         client = socketio.test_client(application, namespace="/live")
         assert client.is_connected("/live")

@@ -166,12 +166,8 @@ def test_health_checks_the_database(anon_client):
     assert response.get_json()["status"] == "ok"
 
 
-def test_health_reports_an_unreachable_redis(database_url, tmp_path):
-    from config import TestConfig
-    from forum import create_app
-
-    broken = create_app(TestConfig, database_url=database_url,
-                        REDIS_URL="redis://127.0.0.1:1/0", OUTBOX_DIR=str(tmp_path / "o"))
+def test_health_reports_an_unreachable_redis(make_app):
+    broken = make_app(REDIS_URL="redis://127.0.0.1:1/0")
     response = broken.test_client().get("/health")
     assert response.status_code == 503
     assert response.get_json()["checks"]["redis"] == "unavailable"

@@ -124,7 +124,9 @@ def test_french_translations_keep_the_placeholders(french):
     for message in french:
         if not message.id or not message.string:
             continue
-        expected, _ = _placeholders(" ".join(_forms(message.id)))
+        expected, not_a_format = _placeholders(" ".join(_forms(message.id)))
+        if not_a_format:  # a lone % in the msgid: the string is never %-formatted
+            continue
         for form in _forms(message.string):
             if not form:
                 continue

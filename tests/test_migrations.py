@@ -17,13 +17,16 @@ from tests.helpers import PG_ADMIN_URL, pg_reachable
 def _diff_after_upgrade(url, tmp_path):
     app = create_app(TestConfig, database_url=url, OUTBOX_DIR=str(tmp_path / "o"))
     with app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "include_object": _include_object})
-            diff = compare_metadata(context, db.metadata)
-            tables = set(inspect(conn).get_table_names())
-        db.engine.dispose()
+        try:
+            upgrade()
+            with db.engine.connect() as conn:
+                context = MigrationContext.configure(
+                    conn, opts={"compare_type": True, "include_object": _include_object})
+                diff = compare_metadata(context, db.metadata)
+                tables = set(inspect(conn).get_table_names())
+        finally:
+            db.session.remove()
+            db.engine.dispose()
     return diff, tables
 
 

@@ -70,7 +70,7 @@ def test_forum_rate_limits_off_turns_every_limit_off(app, api, user, app_config)
                                           "password": "a long enough phrase"}).status_code == 201
 
 
-def test_limits_use_redis_when_configured(database_url, tmp_path):
+def test_limits_use_redis_when_configured(make_app):
     """With FORUM_REDIS_URL set, two app instances (two processes) share the counts."""
     from tests.helpers import redis_reachable
 
@@ -79,20 +79,15 @@ def test_limits_use_redis_when_configured(database_url, tmp_path):
     import os
     import uuid
 
-    from config import TestConfig
-    from forum import create_app
-    from forum.extensions import db
-
     prefix = f"tacit-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    settings = dict(REDIS_URL="redis://127.0.0.1:6379/0", REDIS_PREFIX=prefix,
-                    OUTBOX_DIR=str(tmp_path / "o"))
-    first = create_app(TestConfig, database_url=database_url, **settings)
+    settings = dict(REDIS_URL="redis://127.0.0.1:6379/0", REDIS_PREFIX=prefix)
+    first = make_app(**settings)
     with first.app_context():
         accounts.register_user("nurse", "n@example.org", "correct horse battery", system=True)
     for _ in range(5):
         first.test_client().post("/api/v1/tokens",
                                  json={"login": "nurse", "password": "guess guess"})
-    second = create_app(TestConfig, database_url=database_url, **settings)
+    second = make_app(**settings)
     response = second.test_client().post(
         "/api/v1/tokens", json={"login": "nurse", "password": "correct horse battery"})
     assert response.status_code == 429
@@ -102,6 +97,4 @@ def test_limits_use_redis_when_configured(database_url, tmp_path):
     keys = list(client.scan_iter(f"*{prefix}*"))
     assert keys
     client.delete(*keys)
-    for application in (first, second):
-        with application.app_context():
-            db.engine.dispose()
+    client.close()

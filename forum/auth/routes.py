@@ -38,10 +38,18 @@ def apply_errors(form, error: ServiceError) -> None:
         flash(error.message, "error")
 
 
-def begin_login_session(user, started) -> None:
-    """Replace whatever the browser had with a fresh session (new CSRF token too)."""
+def clear_session() -> None:
+    """Forget everything in the cookie session but the visitor's language choice."""
+    lang = session.get("lang")
     session.clear()
     g.pop("csrf_token", None)
+    if lang:
+        session["lang"] = lang
+
+
+def begin_login_session(user, started) -> None:
+    """Replace whatever the browser had with a fresh session (new CSRF token too)."""
+    clear_session()
     session["sid"] = started.token
     session.permanent = True
 
@@ -110,7 +118,7 @@ def logout():
     if not form.validate_on_submit():
         abort(400)
     accounts.end_session(session.get("sid"))
-    session.clear()
+    clear_session()
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))
 
@@ -180,7 +188,7 @@ def delete_account():
             apply_errors(form, error)
             status = error.status
         else:
-            session.clear()
+            clear_session()
             flash(_("Your account is deleted. What you wrote stays, shown as by a deleted user."),
                   "info")
             return redirect(url_for("main.index"))
@@ -223,7 +231,7 @@ def reset_password(token):
             apply_errors(form, error)
             status = error.status
         else:
-            session.clear()
+            clear_session()
             flash(_("Your password is changed. Log in with the new one."), "success")
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
