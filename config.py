@@ -55,7 +55,9 @@ class Config:
         # Names shared with other processes (Socket.IO channel, rate-limit keys) carry a
         # prefix so that two forums, or two test runs, can share one Redis.
         self.REDIS_PREFIX = os.environ.get("FORUM_REDIS_PREFIX", "tacit")
-        self.SOCKETIO_CHANNEL = os.environ.get("FORUM_SOCKETIO_CHANNEL", f"{self.REDIS_PREFIX}-socketio")
+        self.SOCKETIO_CHANNEL = os.environ.get(
+            "FORUM_SOCKETIO_CHANNEL", f"{self.REDIS_PREFIX}-socketio"
+        )
         self.SOCKETIO_ASYNC_MODE = os.environ.get("FORUM_ASYNC_MODE", "threading")
         self.DEMO = _flag("FORUM_DEMO", False)
         self.RATE_LIMITS = _flag("FORUM_RATE_LIMITS", True)

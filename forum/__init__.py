@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import Flask, g, request, session
+from flask import Flask, g, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -38,7 +38,9 @@ def create_app(config_class=Config, **config_args) -> Flask:
 
 def _configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
 
 
 def _init_extensions(app: Flask) -> None:
@@ -160,4 +162,4 @@ def _init_socketio(app: Flask) -> None:
     socketio.init_app(app, **kwargs)
 
 
-__all__ = ["create_app", "request"]
+__all__ = ["create_app"]

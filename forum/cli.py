@@ -19,7 +19,9 @@ def _fail(error: ServiceError) -> None:
 @click.argument("username")
 @click.option("--email", required=True)
 @click.option("--password", required=True, help="8 to 128 characters, not a common password.")
-@click.option("--role", default="member", type=click.Choice(["member", "expert", "moderator", "admin"]))
+@click.option(
+    "--role", default="member", type=click.Choice(["member", "expert", "moderator", "admin"])
+)
 @click.option("--display-name", default=None)
 def create_user(username, email, password, role, display_name):
     """Create an account with a role (system work: no rate limit)."""

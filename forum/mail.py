@@ -36,7 +36,8 @@ def send(to: str, subject: str, body: str) -> None:
 def _write_outbox(message: EmailMessage) -> Path:
     outbox = Path(current_app.config["OUTBOX_DIR"])
     outbox.mkdir(parents=True, exist_ok=True)
-    name = f"{formatdate(usegmt=True)[5:25].replace(' ', '-').replace(':', '')}-{uuid.uuid4().hex}.eml"
+    stamp = formatdate(usegmt=True)[5:25].replace(" ", "-").replace(":", "")
+    name = f"{stamp}-{uuid.uuid4().hex}.eml"
     tmp = outbox / (name + ".tmp")
     tmp.write_bytes(bytes(message))
     tmp.rename(outbox / name)  # atomic: readers never see half a message

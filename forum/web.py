@@ -12,7 +12,9 @@ def is_safe_next(target: str | None) -> bool:
     """True for a relative path on this site (so ?next= never sends anyone elsewhere)."""
     if not target or not isinstance(target, str):
         return False
-    if any(ch in target for ch in "\\\r\n\t") or not target.startswith("/") or target.startswith("//"):
+    if any(ch in target for ch in "\\\r\n\t"):
+        return False
+    if not target.startswith("/") or target.startswith("//"):
         return False
     host_url = urlsplit(request.host_url)
     joined = urlsplit(urljoin(request.host_url, target))
