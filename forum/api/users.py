@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 
 from forum.api import bp
 from forum.api.common import current_api_user, json_body, token_required
-from forum.api.schemas import iso, user_json
+from forum.schemas import iso, user_json
 from forum.services import accounts
 
 
