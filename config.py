@@ -98,6 +98,8 @@ class BaseSettings:
     LIMIT_REGISTER_PER_IP = "10/minute;50/hour"
     LIMIT_PASSWORD_RESET_PER_IP = "5/minute;20/hour"
     LIMIT_PASSWORD_RESET_PER_ACCOUNT = "3/hour"
+    # One post (question, answer or reply) per 5 seconds per user, like Discourse's default.
+    LIMIT_POST_PER_USER = "1/5seconds"
 
 
 for _name in dir(BaseSettings):

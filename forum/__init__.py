@@ -133,11 +133,17 @@ def _register_blueprints(app: Flask) -> None:
     from forum.api import bp as api_bp
     from forum.auth import bp as auth_bp
     from forum.extensions import csrf
+    from forum.groups import bp as groups_bp
     from forum.live import bp as live_bp
     from forum.main import bp as main_bp
+    from forum.qa import bp as qa_bp
+    from forum.search import bp as search_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(qa_bp)
+    app.register_blueprint(groups_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     # The API never reads the session cookie, so it needs no CSRF token.

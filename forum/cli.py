@@ -8,6 +8,8 @@ from forum.errors import ServiceError
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo content.")
+groups_cli = AppGroup("groups", help="Manage regional groups.")
+reputation_cli = AppGroup("reputation", help="Reputation points.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -59,6 +61,49 @@ def seed(if_empty):
     print_logins()
 
 
+@groups_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True)
+@click.option("--region", required=True)
+@click.option("--description", default="", help="Markdown.")
+@click.option("--private", is_flag=True, help="Only members see its questions.")
+def create_group(slug, name, region, description, private):
+    """Create a regional group (system work)."""
+    from forum.services.groups import create_group as create_group_service
+
+    try:
+        group = create_group_service(None, slug, name, region, description, private=private,
+                                     system=True)
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"created group {group.slug}{' (private)' if group.private else ''}")
+
+
+@groups_cli.command("add-member")
+@click.argument("slug")
+@click.argument("username")
+def add_member(slug, username):
+    """Add a member to a group (private groups take members this way)."""
+    from forum.services.groups import add_member as add_member_service
+
+    try:
+        add_member_service(None, slug, username, system=True)
+    except ServiceError as error:
+        _fail(error)
+    click.echo(f"{username} is a member of {slug}")
+
+
+@reputation_cli.command("recompute")
+def recompute_reputation():
+    """Recompute every user's reputation from the votes (fixes any drift)."""
+    from forum.services.reputation import recompute_all
+
+    changed = recompute_all()
+    click.echo(f"reputation recomputed; {changed} account(s) changed")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(groups_cli)
+    app.cli.add_command(reputation_cli)

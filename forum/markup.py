@@ -23,7 +23,7 @@ from xml.etree import ElementTree as etree
 import markdown
 import nh3
 from markdown.extensions import Extension
-from markdown.inlinepatterns import InlineProcessor
+from markdown.inlinepatterns import InlineProcessor, LinkInlineProcessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString
 
@@ -55,6 +55,20 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
 _ALIGN_VALUES = {"left", "right", "center"}
+# Python-Markdown scans to the end of the paragraph for every "[" (and every "(" after
+# "[text]"), which is quadratic: 8 KB of "[" took seconds.  We bound both scans.
+_MAX_LINK_TEXT = 1000  # chars of "[text]" (with up to 3 levels of nested brackets)
+_MAX_LINK_DEST = 1000  # chars of '(url "title")'
+_NO_BRACKETS = r"[^\[\]]*+"  # possessive: no backtracking, so matching stays linear
+_NESTED_TEXT = _NO_BRACKETS
+for _ in range(3):
+    _NESTED_TEXT = rf"{_NO_BRACKETS}(?:\[{_NESTED_TEXT}\]{_NO_BRACKETS})*+"
+_LINK_TEXT_RE = re.compile(rf"({_NESTED_TEXT})\]")
+_TABLE_SEPARATOR_CHARS = frozenset("|:- ")
+# Above this many chars the source is shown as plain escaped paragraphs: Python-Markdown
+# has superlinear corners (about 1 s for 50 000 hostile chars, 4 s for 200 000), so
+# callers should cap posts well below this; this is only a backstop.
+_MAX_MARKDOWN_CHARS = 200_000
 
 
 def _normalized_url(value: str) -> str:
@@ -97,7 +111,7 @@ class _BareUrlProcessor(InlineProcessor):
     # Never nest a link inside a link ("[see https://a](https://b)").
     ANCESTOR_EXCLUDES = ("a",)
 
-    def handleMatch(self, m, data):  # noqa: N802 (Markdown API name)
+    def handleMatch(self, m, data):
         url = m.group(1)
         # Trailing punctuation usually ends the sentence rather than the URL.
         while url:
@@ -126,6 +140,44 @@ class _BareUrlProcessor(InlineProcessor):
 _BARE_URL_RE = r"(?<![\w/@.:+-])((?i:https?://|www\.)[^\s<>\"'`\x00-\x1f\x7f]+)"
 
 
+def _link_text(data: str, index: int) -> tuple[str, int, bool]:
+    """Bounded, regex-based replacement for LinkInlineProcessor.getText."""
+    m = _LINK_TEXT_RE.match(data, index, index + _MAX_LINK_TEXT)
+    return (m.group(1), m.end(), True) if m else ("", index, False)
+
+
+def _bounded_link_dest(get_link):
+    """Wrap LinkInlineProcessor.getLink so it never looks past _MAX_LINK_DEST chars."""
+
+    def bounded(data: str, index: int):
+        if data.find(")", index, index + _MAX_LINK_DEST) < 0:  # cheap early exit, in C
+            return "", None, index, False
+        href, title, end, handled = get_link(data[index : index + _MAX_LINK_DEST], 0)
+        return href, title, index + end, handled
+
+    return bounded
+
+
+def _quick_table_test(test):
+    """Wrap TableProcessor.test to reject non-tables by their first two lines only.
+
+    The stock test splits the whole block on every call, and blocks that are eaten one
+    line at a time (e.g. 10 000 "# x" lines) made that quadratic.
+    """
+
+    def quick(parent, block: str) -> bool:
+        first_end = block.find("\n")
+        if first_end < 0 or block.find("|", 0, first_end) < 0:
+            return False
+        second_end = block.find("\n", first_end + 1)
+        second = block[first_end + 1 : second_end if second_end >= 0 else len(block)]
+        if not set(second) <= _TABLE_SEPARATOR_CHARS:
+            return False
+        return test(parent, block)
+
+    return quick
+
+
 class _UnsafeImageProcessor(Treeprocessor):
     """Replace images whose src is not absolute http(s) by their alt text."""
 
@@ -143,11 +195,18 @@ class _UnsafeImageProcessor(Treeprocessor):
 class _ForumExtension(Extension):
     """Escape raw HTML, autolink bare URLs and drop non-web images."""
 
-    def extendMarkdown(self, md):  # noqa: N802 (Markdown API name)
+    def extendMarkdown(self, md):
         # Without these, "<script>" etc. is passed through verbatim; with them it is
         # serialized as text ("&lt;script&gt;"). Entities like &amp; still work.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
+        # Keep hostile input (runs of "[", many one-line blocks) from going quadratic.
+        for processor in md.inlinePatterns:
+            if isinstance(processor, LinkInlineProcessor):  # links, images, references
+                processor.getText = _link_text
+                processor.getLink = _bounded_link_dest(processor.getLink)
+        table = md.parser.blockprocessors["table"]
+        table.test = _quick_table_test(table.test)
         # After "<https://...>" autolinks (120), before emphasis so "_" in URLs is safe.
         md.inlinePatterns.register(_BareUrlProcessor(_BARE_URL_RE, md), "bare_url", 115)
         # After inline processing (20) so every image exists.
@@ -239,13 +298,21 @@ class Rendered:
     version: int  # MARKUP_VERSION used to render it
 
 
+def _plain_paragraphs(text: str) -> str:
+    """Render text without Markdown: escaped, one <p> per blank-line-separated block."""
+    blocks = re.split(r"\n[ \t]*\n", text)
+    return "\n".join(f"<p>{html.escape(block.strip())}</p>" for block in blocks if block.strip())
+
+
 def render_markdown(source: str) -> Rendered:
     """Render user Markdown to sanitized HTML; never raises for any input."""
     cleaned = _clean_source(source)
-    try:
-        raw_html = _new_markdown().convert(cleaned)
-    except Exception:
-        # Python-Markdown can hit recursion limits on pathological nesting; show text.
-        raw_html = "<p>" + html.escape(cleaned) + "</p>"
+    if len(cleaned) > _MAX_MARKDOWN_CHARS:
+        raw_html = _plain_paragraphs(cleaned)
+    else:
+        try:
+            raw_html = _new_markdown().convert(cleaned)
+        except Exception:  # e.g. RecursionError on absurd nesting: degrade to plain text
+            raw_html = _plain_paragraphs(cleaned)
     safe_html = _sanitize(raw_html)
     return Rendered(html=safe_html, text=html_to_text(safe_html), version=MARKUP_VERSION)

@@ -44,3 +44,70 @@ def user_json(user: User, *, private: bool = False) -> dict:
         data["bio"] = user.bio_source
         data["locale"] = user.locale
     return data
+
+
+def question_url(question_id: int) -> str:
+    return f"/questions/{question_id}"
+
+
+def question_json(question, *, viewer=None, answers=None) -> dict:
+    """The question object; `answers` (already loaded, nested) adds the thread."""
+    data = {
+        "id": question.id,
+        "title": question.title,
+        "body_html": question.body_html,
+        "author": author_json(question.author),
+        "group": question.group.slug,
+        "tags": [tag.name for tag in question.tags],
+        "lang": question.lang,
+        "score": question.score,
+        "answer_count": question.answer_count,
+        "accepted_answer_id": question.accepted_answer_id,
+        "status": question.status,
+        "in_faq": question.in_faq,
+        "created_at": iso(question.created_at),
+        "updated_at": iso(question.updated_at),
+        "edited_at": iso(question.edited_at),
+        "url": question_url(question.id),
+    }
+    if viewer is not None and getattr(viewer, "id", None) == question.author_id:
+        data["body"] = question.body_source
+    if answers is not None:
+        data["answers"] = answers
+    return data
+
+
+def post_json(post, *, viewer=None, replies=None, accepted_id=None) -> dict:
+    """The post object; a deleted post keeps its place but not its text."""
+    deleted = post.deleted_at is not None
+    data = {
+        "id": post.id,
+        "question_id": post.question_id,
+        "parent_id": post.parent_id,
+        "author": None if deleted else author_json(post.author),
+        "body_html": "" if deleted else post.body_html,
+        "lang": post.lang,
+        "score": post.score,
+        "accepted": accepted_id is not None and accepted_id == post.id,
+        "deleted": deleted,
+        "created_at": iso(post.created_at),
+        "edited_at": iso(post.edited_at),
+        "url": f"{question_url(post.question_id)}#post-{post.id}",
+        "replies": replies if replies is not None else [],
+    }
+    if not deleted and viewer is not None and getattr(viewer, "id", None) == post.author_id:
+        data["body"] = post.body_source
+    return data
+
+
+def group_json(group, *, following: bool = False) -> dict:
+    return {
+        "slug": group.slug,
+        "name": group.name,
+        "region": group.region,
+        "description_html": group.description_html,
+        "private": group.private,
+        "member_count": group.member_count,
+        "question_count": group.question_count,
+        "following": following,
+    }

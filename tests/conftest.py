@@ -204,3 +204,81 @@ def outbox(app):
     from tests.helpers import Outbox
 
     return Outbox(Path(app.config["OUTBOX_DIR"]))
+
+
+@pytest.fixture
+def make_group(app):
+    """Create a regional group through the service (system work)."""
+    from forum.services.groups import create_group
+
+    def make(slug="west-africa", *, name=None, region="West Africa", private=False,
+             description="Practitioners of **West Africa**."):
+        with app.app_context():
+            group = create_group(None, slug, name or slug.replace("-", " ").title(), region,
+                                 description, private=private, system=True)
+            return group.slug
+
+    return make
+
+
+@pytest.fixture
+def group(make_group):
+    """A public group `west-africa`."""
+    return make_group("west-africa")
+
+
+@pytest.fixture
+def join(app):
+    """Add a user (by id) to a group (by slug) through the membership service."""
+    from forum.extensions import db as _db
+    from forum.models import User
+    from forum.services.groups import add_member, join_group
+
+    def do(user_id, slug, *, private=False):
+        with app.app_context():
+            user = _db.session.get(User, user_id)
+            if private:
+                admin = _db.session.scalar(_db.select(User).where(User.role == "admin"))
+                add_member(admin, slug, user.username)
+            else:
+                join_group(user, slug)
+
+    return do
+
+
+@pytest.fixture
+def make_question(app):
+    """Ask a question through the service as the user with this id (system: no limits)."""
+    from forum.extensions import db as _db
+    from forum.models import User
+    from forum.services.qa import ask_question
+
+    def make(author_id, group_slug, *, title="How do we avoid implant stock-outs?",
+             body="Our rural clinics run out of implants every quarter.", tags=("implants",),
+             lang="en"):
+        with app.app_context():
+            author = _db.session.get(User, author_id)
+            question = ask_question(author, title=title, body=body, group=group_slug,
+                                    tags=list(tags), lang=lang, system=True)
+            return question.id
+
+    return make
+
+
+@pytest.fixture
+def make_post(app):
+    """Answer a question (parent None) or reply to a post, as the user with this id."""
+    from forum.extensions import db as _db
+    from forum.models import User
+    from forum.services.qa import post_answer, post_reply
+
+    def make(author_id, *, question_id=None, parent_id=None, body="Order earlier.", lang="en"):
+        with app.app_context():
+            author = _db.session.get(User, author_id)
+            if parent_id is None:
+                post = post_answer(author, question_id, body, lang=lang, system=True)
+            else:
+                post = post_reply(author, parent_id, body, lang=lang, system=True)
+            return post.id
+
+    return make

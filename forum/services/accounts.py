@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from forum import mail, ratelimit
@@ -232,6 +233,7 @@ def session_user(token: str | None, *, touch: bool = True) -> tuple[User, LoginS
         return None
     record = db.session.scalar(
         select(LoginSession).where(LoginSession.token_hash == token_hash(token))
+        .options(joinedload(LoginSession.user))
     )
     now = utcnow()
     if record is None or not record.is_live(now) or record.user.is_deleted:
@@ -521,7 +523,8 @@ def token_user(token: str | None) -> tuple[User, ApiToken] | None:
     """The user of a live API token, or None (unknown, expired or revoked)."""
     if not token or not isinstance(token, str):
         return None
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token))
+                               .options(joinedload(ApiToken.user)))
     now = utcnow()
     if record is None or not record.is_live(now) or record.user.is_deleted:
         return None

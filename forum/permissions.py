@@ -1,0 +1,109 @@
+"""Plain predicates: who may see and do what. Services call these; templates only mirror them."""
+
+from sqlalchemy import or_, select, true
+
+from forum.models import Group, GroupMembership, Post, Question
+
+
+def is_user(user) -> bool:
+    """True for a signed-in, live account (not anonymous, not deleted)."""
+    return bool(user is not None and getattr(user, "is_authenticated", False)
+                and not user.is_deleted)
+
+
+def is_moderator(user) -> bool:
+    """Site moderators and admins (group moderators come in a later issue)."""
+    return is_user(user) and user.has_role("moderator")
+
+
+def is_admin(user) -> bool:
+    return is_user(user) and user.role == "admin"
+
+
+def member_group_ids(user):
+    """A subquery of the ids of the groups `user` belongs to."""
+    return select(GroupMembership.group_id).where(GroupMembership.user_id == user.id)
+
+
+def visible_group_clause(user):
+    """SQL condition on Group: public, or private with `user` a member."""
+    if not is_user(user):
+        return Group.private.is_(False)
+    if is_admin(user):
+        return true()
+    return or_(Group.private.is_(False), Group.id.in_(member_group_ids(user)))
+
+
+def visible_question_clause(user):
+    """SQL condition on Question: not deleted, in a group `user` may read."""
+    if not is_user(user):
+        group_ok = Question.group_id.in_(select(Group.id).where(Group.private.is_(False)))
+    else:
+        group_ok = Question.group_id.in_(
+            select(Group.id).where(visible_group_clause(user)))
+    return Question.deleted_at.is_(None) & group_ok
+
+
+def can_view_group(user, group: Group, *, is_member: bool | None = None) -> bool:
+    """Public groups: everyone; private groups: members and admins."""
+    if not group.private:
+        return True
+    if not is_user(user):
+        return False
+    if is_admin(user) or is_member:
+        return True
+    if is_member is None:
+        from forum.extensions import db
+
+        is_member = db.session.scalar(
+            select(GroupMembership.id).where(GroupMembership.group_id == group.id,
+                                             GroupMembership.user_id == user.id)) is not None
+    return is_member
+
+
+def can_view_question(user, question: Question) -> bool:
+    if question.is_deleted and not is_moderator(user):
+        return False
+    return can_view_group(user, question.group)
+
+
+def can_post_in(user, group: Group) -> bool:
+    """Members of the site may post in public groups; private groups need membership."""
+    return is_user(user) and can_view_group(user, group)
+
+
+def is_author(user, item: Question | Post) -> bool:
+    return is_user(user) and item.author_id == user.id
+
+
+def can_edit(user, item: Question | Post) -> bool:
+    """Authors and moderators edit; nobody edits a deleted post."""
+    if item.is_deleted:
+        return False
+    return is_author(user, item) or is_moderator(user)
+
+
+def can_delete(user, item: Question | Post) -> bool:
+    return can_edit(user, item)
+
+
+def can_accept(user, question: Question) -> bool:
+    """The asker or a moderator marks the accepted answer."""
+    return is_author(user, question) or is_moderator(user)
+
+
+def can_vote(user, item: Question | Post) -> bool:
+    """Questions and answers only, never your own, never deleted."""
+    if not is_user(user) or item.is_deleted:
+        return False
+    if isinstance(item, Post) and not item.is_answer:
+        return False
+    return item.author_id != user.id
+
+
+def can_manage_groups(user) -> bool:
+    return is_admin(user)
+
+
+def can_edit_tags(user) -> bool:
+    return is_moderator(user)

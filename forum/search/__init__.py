@@ -1,0 +1,7 @@
+"""Pages of search."""
+
+from flask import Blueprint
+
+bp = Blueprint("search", __name__)
+
+from forum.search import routes  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Page views (thin: parse the request, call one service, render)."""

@@ -1,0 +1,513 @@
+"""Threaded Q&A: ask, answer, reply, edit with history, soft delete, accept, tags.
+
+Every write of questions and posts goes through these functions, whether it comes from a
+page, the JSON API or the demo seed. Each validates, authorizes (forum.permissions), commits
+once, and only then tells live readers (forum.realtime).
+"""
+
+import unicodedata
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import or_, select, update
+
+from forum import permissions, ratelimit, realtime
+from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.markup import render_markdown
+from forum.models import (
+    LANGUAGES,
+    Group,
+    Post,
+    Question,
+    Revision,
+    Tag,
+    User,
+    utcnow,
+)
+from forum.services import search
+from forum.services.reputation import ACCEPTED_ANSWER, adjust_reputation
+
+TITLE_MIN, TITLE_MAX = 10, 200
+BODY_MAX = 50_000
+TAGS_MIN, TAGS_MAX, TAG_MAX_LEN = 1, 5, 30
+TAG_DESCRIPTION_MAX = 500
+DUPLICATE_WINDOW = timedelta(minutes=5)
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+def _text(value, field: str, errors: dict) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[field] = _("Must be text.")
+        return ""
+    return value
+
+
+def clean_title(value, errors: dict) -> str:
+    title = " ".join(_text(value, "title", errors).split())
+    if "title" in errors:
+        return title
+    if len(title) < TITLE_MIN:
+        errors["title"] = _("Write a title of at least %(n)d characters.", n=TITLE_MIN)
+    elif len(title) > TITLE_MAX:
+        errors["title"] = _("Use at most %(n)d characters.", n=TITLE_MAX)
+    return title
+
+
+def clean_body(value, errors: dict, field: str = "body") -> str:
+    body = _text(value, field, errors).replace("\r\n", "\n")
+    if field in errors:
+        return body
+    if not body.strip():
+        errors[field] = _("Write something first.")
+    elif len(body) > BODY_MAX:
+        errors[field] = _("Use at most %(n)d characters.", n=BODY_MAX)
+    return body
+
+
+def _is_tag_char(ch: str) -> bool:
+    return ch == "-" or ("0" <= ch <= "9") or (ch.isalpha() and ch == ch.lower())
+
+
+def clean_tag_name(value) -> str | None:
+    """A valid tag name (NFC, lower-case letters with accents, digits, hyphens), or None."""
+    if not isinstance(value, str):
+        return None
+    name = unicodedata.normalize("NFC", value.strip())
+    if not name or len(name) > TAG_MAX_LEN or not all(_is_tag_char(ch) for ch in name):
+        return None
+    if name.strip("-") == "":
+        return None
+    return name
+
+
+def clean_tags(value, errors: dict) -> list[str]:
+    """1 to 5 distinct valid tag names; a string is split on commas and spaces."""
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    if not isinstance(value, list):
+        errors["tags"] = _("Give a list of tags.")
+        return []
+    names: list[str] = []
+    for raw in value:
+        name = clean_tag_name(raw.lower() if isinstance(raw, str) else raw)
+        if name is None:
+            errors["tags"] = _(
+                "Tags use lower-case letters (accents allowed), digits and hyphens, "
+                "at most %(n)d characters.", n=TAG_MAX_LEN)
+            return []
+        if name not in names:
+            names.append(name)
+    if len(names) < TAGS_MIN:
+        errors["tags"] = _("Add at least one tag.")
+    elif len(names) > TAGS_MAX:
+        errors["tags"] = _("Use at most %(n)d tags.", n=TAGS_MAX)
+    return names
+
+
+def clean_lang(value, author: User, errors: dict) -> str:
+    """English or French; by default the writer's interface language."""
+    if value in (None, ""):
+        if author.locale in LANGUAGES:
+            return author.locale
+        try:
+            current = str(get_locale())
+        except Exception:
+            current = "en"
+        return current if current in LANGUAGES else "en"
+    if value not in LANGUAGES:
+        errors["lang"] = _("Choose English (en) or French (fr).")
+        return "en"
+    return value
+
+
+def _check_posting(author: User, body: str, *, system: bool) -> None:
+    """Posting rate limit and the duplicate check; both skipped for system work."""
+    if system:
+        return
+    stripped = body.strip()
+    since = utcnow() - DUPLICATE_WINDOW
+    recent = db.session.scalars(
+        select(Question.body_source).where(Question.author_id == author.id,
+                                           Question.created_at >= since)
+        .union_all(select(Post.body_source).where(Post.author_id == author.id,
+                                                  Post.created_at >= since))
+    ).all()
+    if any(text.strip() == stripped for text in recent):
+        raise Conflict(_("You posted this same text a moment ago."),
+                       fields={"body": _("Duplicate of your recent post.")})
+    ratelimit.hit("LIMIT_POST_PER_USER", "post", str(author.id))
+
+
+# -- loading ----------------------------------------------------------------------------
+
+
+def get_question(user, question_id, *, for_update: bool = False) -> Question:
+    """A question `user` may read; NotFound otherwise (private groups included)."""
+    if isinstance(question_id, bool) or not isinstance(question_id, int):
+        try:
+            question_id = int(question_id)
+        except (TypeError, ValueError):
+            raise NotFound(_("No such question.")) from None
+    question = db.session.get(Question, question_id)
+    if question is None or not permissions.can_view_question(user, question):
+        raise NotFound(_("No such question."))
+    return question
+
+
+def get_post(user, post_id) -> Post:
+    """A post `user` may read (its question visible); NotFound otherwise."""
+    try:
+        post_id = int(post_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such post.")) from None
+    post = db.session.get(Post, post_id)
+    if post is None or not permissions.can_view_question(user, post.question):
+        raise NotFound(_("No such post."))
+    if post.is_deleted and not permissions.is_moderator(user):
+        raise NotFound(_("No such post."))
+    return post
+
+
+def _require_user(user) -> None:
+    if not permissions.is_user(user):
+        raise PermissionDenied(_("Log in to do this."))
+
+
+def _tags_for(names: list[str], *, author: User) -> list[Tag]:
+    existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
+    tags = []
+    for name in names:
+        tag = existing.get(name)
+        if tag is None:
+            tag = Tag(name=name, description="", question_count=0)
+            db.session.add(tag)
+        tags.append(tag)
+    db.session.flush()
+    return tags
+
+
+def _bump_tag_counts(tag_ids, delta: int) -> None:
+    if tag_ids:
+        db.session.execute(update(Tag).where(Tag.id.in_(list(tag_ids)))
+                           .values(question_count=Tag.question_count + delta))
+
+
+def _revision(*, question: Question | None = None, post: Post | None = None, editor: User,
+              body: str, title: str | None = None, tags: list[str] | None = None) -> None:
+    target = Revision.question_id == question.id if question else Revision.post_id == post.id
+    last = db.session.scalar(select(Revision.number).where(target)
+                             .order_by(Revision.number.desc()).limit(1)) or 0
+    db.session.add(Revision(question_id=question.id if question else None,
+                            post_id=post.id if post else None, number=last + 1,
+                            editor_id=editor.id if editor else None, title=title,
+                            tags=tags, body_source=body))
+
+
+# -- writes -----------------------------------------------------------------------------
+
+
+def ask_question(author: User, *, title, body, group, tags, lang=None,
+                 system: bool = False) -> Question:
+    """Ask a question in a group. Raises InvalidInput (naming fields), PermissionDenied,
+    Conflict (duplicate) or RateLimited."""
+    _require_user(author)
+    errors: dict = {}
+    title = clean_title(title, errors)
+    body = clean_body(body, errors)
+    names = clean_tags(tags, errors)
+    lang = clean_lang(lang, author, errors)
+    group_obj = None
+    if not isinstance(group, str) or not group:
+        errors["group"] = _("Choose a group.")
+    else:
+        group_obj = db.session.scalar(select(Group).where(Group.slug == group))
+        if group_obj is None or not permissions.can_view_group(author, group_obj):
+            errors["group"] = _("No such group.")
+        elif not permissions.can_post_in(author, group_obj):
+            errors["group"] = _("You cannot post in this group.")
+    if errors:
+        raise InvalidInput(fields=errors)
+    _check_posting(author, body, system=system)
+    rendered = render_markdown(body)
+    now = utcnow()
+    question = Question(group_id=group_obj.id, author_id=author.id, title=title,
+                        body_source=body, body_html=rendered.html, body_text=rendered.text,
+                        markup_version=rendered.version, lang=lang, created_at=now,
+                        updated_at=now, last_activity_at=now)
+    question.tags = _tags_for(names, author=author)
+    db.session.add(question)
+    db.session.flush()
+    _bump_tag_counts([t.id for t in question.tags], +1)
+    db.session.execute(update(Group).where(Group.id == group_obj.id)
+                       .values(question_count=Group.question_count + 1))
+    _revision(question=question, editor=author, body=body, title=title, tags=names)
+    search.index_question(question.id)
+    db.session.commit()
+    return question
+
+
+def post_answer(author: User, question_id, body, *, lang=None, system: bool = False) -> Post:
+    """Answer a question. Raises NotFound, InvalidInput, PermissionDenied, Conflict,
+    RateLimited."""
+    _require_user(author)
+    question = get_question(author, question_id)
+    return _create_post(author, question, None, body, lang=lang, system=system)
+
+
+def post_reply(author: User, parent_id, body, *, lang=None, system: bool = False) -> Post:
+    """Reply to an answer or to a reply. Replying to a deleted or missing post: NotFound."""
+    _require_user(author)
+    try:
+        parent = get_post(author, parent_id)
+    except NotFound:
+        raise NotFound(_("The post you reply to does not exist or was deleted."),
+                       fields={"parent_id": _("No such post.")}) from None
+    if parent.is_deleted:
+        raise NotFound(_("The post you reply to does not exist or was deleted."),
+                       fields={"parent_id": _("No such post.")})
+    question = get_question(author, parent.question_id)
+    return _create_post(author, question, parent, body, lang=lang, system=system)
+
+
+def _create_post(author: User, question: Question, parent: Post | None, body, *, lang,
+                 system: bool) -> Post:
+    if question.is_deleted:
+        raise NotFound(_("No such question."))
+    if question.closed_at is not None:
+        raise Conflict(_("This question is closed."))
+    if not permissions.can_post_in(author, question.group):
+        raise NotFound(_("No such question."))
+    errors: dict = {}
+    body = clean_body(body, errors)
+    lang = clean_lang(lang, author, errors)
+    if errors:
+        raise InvalidInput(fields=errors)
+    _check_posting(author, body, system=system)
+    rendered = render_markdown(body)
+    now = utcnow()
+    post = Post(question_id=question.id, parent_id=parent.id if parent else None,
+                author_id=author.id, depth=(parent.depth + 1) if parent else 0,
+                body_source=body, body_html=rendered.html, body_text=rendered.text,
+                markup_version=rendered.version, lang=lang, created_at=now)
+    db.session.add(post)
+    db.session.flush()
+    values = {"last_activity_at": now}
+    if parent is None:
+        values["answer_count"] = Question.answer_count + 1
+    db.session.execute(update(Question).where(Question.id == question.id).values(**values))
+    _revision(post=post, editor=author, body=body)
+    if parent is None:
+        search.index_question(question.id)
+    db.session.commit()
+    realtime.post_created(post)
+    return post
+
+
+def edit_question(editor: User, question_id, *, title=None, body=None, tags=None) -> Question:
+    """Edit title, body or tags; authors and moderators. Every version is kept."""
+    _require_user(editor)
+    question = get_question(editor, question_id)
+    if not permissions.can_edit(editor, question):
+        raise PermissionDenied(_("You can only edit your own posts."))
+    errors: dict = {}
+    new_title = clean_title(title, errors) if title is not None else question.title
+    new_body = clean_body(body, errors) if body is not None else question.body_source
+    names = clean_tags(tags, errors) if tags is not None else [t.name for t in question.tags]
+    if errors:
+        raise InvalidInput(fields=errors)
+    old_names = [t.name for t in question.tags]
+    if (new_title, new_body, names) == (question.title, question.body_source, old_names):
+        return question
+    now = utcnow()
+    if new_body != question.body_source:
+        rendered = render_markdown(new_body)
+        question.body_source, question.body_html = new_body, rendered.html
+        question.body_text, question.markup_version = rendered.text, rendered.version
+    question.title = new_title
+    if names != old_names:
+        old_ids = {t.id for t in question.tags}
+        question.tags = _tags_for(names, author=editor)
+        new_ids = {t.id for t in question.tags}
+        _bump_tag_counts(old_ids - new_ids, -1)
+        _bump_tag_counts(new_ids - old_ids, +1)
+    question.edited_at = question.updated_at = question.last_activity_at = now
+    _revision(question=question, editor=editor, body=new_body, title=new_title, tags=names)
+    search.index_question(question.id)
+    db.session.commit()
+    realtime.question_updated(question)
+    return question
+
+
+def edit_post(editor: User, post_id, body) -> Post:
+    """Edit an answer or reply; authors and moderators. The old text stays in the history."""
+    _require_user(editor)
+    post = get_post(editor, post_id)
+    if not permissions.can_edit(editor, post):
+        raise PermissionDenied(_("You can only edit your own posts."))
+    errors: dict = {}
+    body = clean_body(body, errors)
+    if errors:
+        raise InvalidInput(fields=errors)
+    if body == post.body_source:
+        return post
+    rendered = render_markdown(body)
+    now = utcnow()
+    post.body_source, post.body_html = body, rendered.html
+    post.body_text, post.markup_version = rendered.text, rendered.version
+    post.edited_at = now
+    db.session.execute(update(Question).where(Question.id == post.question_id)
+                       .values(last_activity_at=now))
+    _revision(post=post, editor=editor, body=body)
+    if post.is_answer:
+        search.index_question(post.question_id)
+    db.session.commit()
+    realtime.post_updated(post)
+    return post
+
+
+def delete_question(actor: User, question_id) -> None:
+    """Soft-delete a question; authors and moderators."""
+    _require_user(actor)
+    question = get_question(actor, question_id)
+    if not permissions.can_delete(actor, question):
+        raise PermissionDenied(_("You can only delete your own posts."))
+    question.deleted_at = utcnow()
+    _bump_tag_counts([t.id for t in question.tags], -1)
+    db.session.execute(update(Group).where(Group.id == question.group_id)
+                       .values(question_count=Group.question_count - 1))
+    search.remove_question(question.id)
+    db.session.commit()
+    realtime.question_updated(question)
+
+
+def delete_post(actor: User, post_id) -> None:
+    """Soft-delete an answer or reply; authors and moderators. Replies keep their context."""
+    _require_user(actor)
+    post = get_post(actor, post_id)
+    if not permissions.can_delete(actor, post):
+        raise PermissionDenied(_("You can only delete your own posts."))
+    post.deleted_at = utcnow()
+    question = post.question
+    if post.is_answer:
+        db.session.execute(update(Question).where(Question.id == question.id)
+                           .values(answer_count=Question.answer_count - 1))
+        if question.accepted_answer_id == post.id:
+            question.accepted_answer_id = None
+            _accept_reputation(question, post, -1)
+        search.index_question(question.id)
+    db.session.commit()
+    realtime.post_updated(post)
+    if post.is_answer:
+        db.session.refresh(question)
+        realtime.question_updated(question)
+
+
+def _accept_reputation(question: Question, answer: Post, sign: int) -> None:
+    # Accepting your own answer earns nothing.
+    if answer.author_id and answer.author_id != question.author_id:
+        adjust_reputation(answer.author_id, sign * ACCEPTED_ANSWER)
+
+
+def accept_answer(actor: User, question_id, answer_id) -> Question:
+    """Mark an answer as accepted (replacing any earlier one); the asker or a moderator.
+
+    Raises NotFound, PermissionDenied, or InvalidInput when the answer is not an answer of
+    this question.
+    """
+    _require_user(actor)
+    question = get_question(actor, question_id)
+    if not permissions.can_accept(actor, question):
+        raise PermissionDenied(_("Only the asker or a moderator can accept an answer."))
+    answer = None
+    if not isinstance(answer_id, bool) and isinstance(answer_id, int | str):
+        try:
+            answer = db.session.get(Post, int(answer_id))
+        except ValueError:
+            answer = None
+    if (answer is None or answer.question_id != question.id or not answer.is_answer
+            or answer.is_deleted):
+        raise InvalidInput(fields={"answer_id": _("Choose an answer of this question.")})
+    if question.accepted_answer_id == answer.id:
+        return question
+    if question.accepted_answer_id is not None:
+        previous = db.session.get(Post, question.accepted_answer_id)
+        if previous is not None:
+            _accept_reputation(question, previous, -1)
+    question.accepted_answer_id = answer.id
+    question.updated_at = utcnow()
+    _accept_reputation(question, answer, +1)
+    search.index_question(question.id)
+    db.session.commit()
+    realtime.question_updated(question)
+    return question
+
+
+def unaccept_answer(actor: User, question_id) -> Question:
+    """Withdraw the accepted answer; the asker or a moderator."""
+    _require_user(actor)
+    question = get_question(actor, question_id)
+    if not permissions.can_accept(actor, question):
+        raise PermissionDenied(_("Only the asker or a moderator can accept an answer."))
+    if question.accepted_answer_id is None:
+        return question
+    previous = db.session.get(Post, question.accepted_answer_id)
+    question.accepted_answer_id = None
+    question.updated_at = utcnow()
+    if previous is not None:
+        _accept_reputation(question, previous, -1)
+    search.index_question(question.id)
+    db.session.commit()
+    realtime.question_updated(question)
+    return question
+
+
+def set_tag_description(actor: User, name, description) -> Tag:
+    """Set a tag's short description; moderators only."""
+    if not permissions.can_edit_tags(actor):
+        raise PermissionDenied(_("Only moderators can describe tags."))
+    tag_name = clean_tag_name(name)
+    tag = db.session.scalar(select(Tag).where(Tag.name == tag_name)) if tag_name else None
+    if tag is None:
+        raise NotFound(_("No such tag."))
+    errors: dict = {}
+    description = " ".join(_text(description, "description", errors).split())
+    if len(description) > TAG_DESCRIPTION_MAX:
+        errors["description"] = _("Use at most %(n)d characters.", n=TAG_DESCRIPTION_MAX)
+    if errors:
+        raise InvalidInput(fields=errors)
+    tag.description = description
+    db.session.commit()
+    return tag
+
+
+def revisions_of(user, *, question_id=None, post_id=None) -> tuple[object, list[Revision]]:
+    """The item and its revisions, oldest first, if `user` may read it."""
+    if question_id is not None:
+        item = get_question(user, question_id)
+        where = Revision.question_id == item.id
+    else:
+        item = get_post(user, post_id)
+        where = Revision.post_id == item.id
+    from sqlalchemy.orm import joinedload
+
+    revisions = db.session.scalars(select(Revision).where(where)
+                                   .options(joinedload(Revision.editor))
+                                   .order_by(Revision.number)).all()
+    return item, revisions
+
+
+def recent_author_posts(author: User):
+    """Posts by `author` in the duplicate window (used by tests and moderation)."""
+    since = utcnow() - DUPLICATE_WINDOW
+    return select(Post).where(or_(Post.author_id == author.id), Post.created_at >= since)
+
+
+def config_value(name: str):
+    return current_app.config[name]

@@ -1,0 +1,9 @@
+"""Full-text search (placeholder until the search engine lands: keeps the interface)."""
+
+
+def index_question(question_id: int) -> None:
+    """Bring the search document of one question (title, body, answers) up to date."""
+
+
+def remove_question(question_id: int) -> None:
+    """Drop a question from the index."""

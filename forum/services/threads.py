@@ -1,0 +1,165 @@
+"""Read paths of Q&A: question lists and whole threads, each in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from forum import permissions
+from forum.errors import InvalidInput, NotFound
+from forum.extensions import db
+from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
+from forum.services.qa import clean_tag_name
+from forum.services.votes import my_votes
+
+STATUSES = ("open", "answered", "unanswered", "closed")
+SORTS = ("newest", "active", "votes")
+MAX_INDENT = 4  # replies deeper than this are shown flat, "in reply to @name"
+
+
+def question_list_query(user, *, group: str | None = None, tag: str | None = None,
+                        status: str | None = None, sort: str | None = None,
+                        lang: str | None = None):
+    """A select() of the questions `user` may see, filtered and sorted.
+
+    Raises NotFound for a group the user may not see, InvalidInput for bad filters. The
+    rows come with author, group and tags loaded (a fixed number of queries per page).
+    """
+    errors = {}
+    if status not in (None, "", *STATUSES):
+        errors["status"] = _("Choose open, answered, unanswered or closed.")
+    if sort not in (None, "", *SORTS):
+        errors["sort"] = _("Choose newest, active or votes.")
+    if lang not in (None, "", *LANGUAGES):
+        errors["lang"] = _("Choose English (en) or French (fr).")
+    tag_name = None
+    if tag:
+        tag_name = clean_tag_name(tag)
+        if tag_name is None:
+            errors["tag"] = _("Not a valid tag.")
+    if errors:
+        raise InvalidInput(fields=errors)
+    stmt = select(Question).where(permissions.visible_question_clause(user))
+    if group:
+        group_obj = db.session.scalar(select(Group).where(Group.slug == group))
+        if group_obj is None or not permissions.can_view_group(user, group_obj):
+            raise NotFound(_("No such group."))
+        stmt = stmt.where(Question.group_id == group_obj.id)
+    if tag_name:
+        stmt = stmt.where(Question.id.in_(
+            select(QuestionTag.question_id).join(Tag, Tag.id == QuestionTag.tag_id)
+            .where(Tag.name == tag_name)))
+    if lang:
+        stmt = stmt.where(Question.lang == lang)
+    if status == "open":
+        stmt = stmt.where(Question.accepted_answer_id.is_(None), Question.closed_at.is_(None))
+    elif status == "answered":
+        stmt = stmt.where(Question.accepted_answer_id.is_not(None))
+    elif status == "unanswered":
+        stmt = stmt.where(Question.answer_count == 0, Question.closed_at.is_(None))
+    elif status == "closed":
+        stmt = stmt.where(Question.closed_at.is_not(None))
+    if sort == "votes":
+        stmt = stmt.order_by(Question.score.desc(), Question.id.desc())
+    elif sort == "active":
+        stmt = stmt.order_by(Question.last_activity_at.desc(), Question.id.desc())
+    else:
+        stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
+    return stmt.options(joinedload(Question.author), joinedload(Question.group),
+                        selectinload(Question.tags))
+
+
+def count_rows(stmt) -> int:
+    return db.session.scalar(select(func.count()).select_from(
+        stmt.order_by(None).options().subquery()))
+
+
+@dataclass
+class PostNode:
+    """A post in a thread with its visible replies; `indent` is capped at MAX_INDENT."""
+
+    post: Post
+    replies: list["PostNode"] = field(default_factory=list)
+    indent: int = 0
+    reply_to: Post | None = None  # shown as "in reply to @name" when flattened
+    my_vote: int = 0
+    placeholder: bool = False  # a deleted post kept for its replies' context
+
+
+@dataclass
+class Thread:
+    question: Question
+    answers: list[PostNode]
+    my_question_vote: int
+    is_member: bool
+    post_count: int
+
+
+def load_thread(user, question_id) -> Thread:
+    """A question with its answers and nested replies, in a fixed number of queries.
+
+    Accepted answer first, then by score, then oldest; replies oldest first. Deleted posts
+    vanish unless they have visible replies, in which case they stay as placeholders
+    (moderators see them as they were, marked deleted). Raises NotFound.
+    """
+    try:
+        question_id = int(question_id)
+    except (TypeError, ValueError):
+        raise NotFound(_("No such question.")) from None
+    question = db.session.scalar(select(Question).where(Question.id == question_id).options(
+        joinedload(Question.author), joinedload(Question.group), selectinload(Question.tags)))
+    member = False
+    if question is not None and permissions.is_user(user):
+        from forum.services.groups import is_member
+
+        member = is_member(user, question.group)
+    if question is None or (question.is_deleted and not permissions.is_moderator(user)) or \
+            not permissions.can_view_group(user, question.group, is_member=member):
+        raise NotFound(_("No such question."))
+    posts = db.session.scalars(
+        select(Post).where(Post.question_id == question.id)
+        .options(joinedload(Post.author)).order_by(Post.created_at, Post.id)).all()
+    my_q, my_p = my_votes(user, question_id=question.id, post_ids=[p.id for p in posts])
+    is_moderator = permissions.is_moderator(user)
+    nodes = {p.id: PostNode(post=p, my_vote=my_p.get(p.id, 0)) for p in posts}
+    roots: list[PostNode] = []
+    for post in posts:
+        node = nodes[post.id]
+        parent = nodes.get(post.parent_id) if post.parent_id else None
+        if post.parent_id is None:
+            roots.append(node)
+        elif parent is not None:
+            parent.replies.append(node)
+
+    def prune(node: PostNode) -> bool:
+        node.replies = [child for child in node.replies if prune(child)]
+        if node.post.is_deleted and not is_moderator:
+            if not node.replies:
+                return False
+            node.placeholder = True
+        return True
+
+    roots = [node for node in roots if prune(node)]
+
+    def place(node: PostNode, depth: int, parent: PostNode | None) -> list[PostNode]:
+        node.indent = min(depth, MAX_INDENT)
+        if depth > MAX_INDENT and parent is not None:
+            node.reply_to = parent.post
+        flat_children: list[PostNode] = []
+        for child in node.replies:
+            placed = place(child, depth + 1, node)
+            flat_children.extend(placed)
+        if depth >= MAX_INDENT:
+            # At the deepest indent, children are listed after their parent, flat.
+            node.replies = []
+            return [node, *flat_children]
+        node.replies = flat_children
+        return [node]
+
+    for root in roots:
+        place(root, 0, None)
+    accepted = question.accepted_answer_id
+    roots.sort(key=lambda n: (n.post.id != accepted, -n.post.score, n.post.created_at))
+    return Thread(question=question, answers=roots, my_question_vote=my_q, is_member=member,
+                  post_count=len(posts))
