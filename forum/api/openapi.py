@@ -197,6 +197,26 @@ PATHS = {
 }
 
 
+def all_paths() -> dict:
+    """The accounts paths above plus each API module's OPENAPI_PATHS."""
+    from forum.api import groups, qa, search
+
+    paths = dict(PATHS)
+    for module in (groups, qa, search):
+        paths.update(getattr(module, "OPENAPI_PATHS", {}))
+    return paths
+
+
+def all_schemas() -> dict:
+    """Shared schemas plus each API module's OPENAPI_SCHEMAS."""
+    from forum.api import groups, qa, search
+
+    schemas: dict = {}
+    for module in (groups, qa, search):
+        schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    return schemas
+
+
 def build_spec() -> dict:
     """The whole OpenAPI 3.1 document."""
     return {
@@ -208,7 +228,7 @@ def build_spec() -> dict:
             "Errors always have the shape of the Error schema.",
         },
         "servers": [{"url": "/"}],
-        "paths": PATHS,
+        "paths": all_paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -223,6 +243,7 @@ def build_spec() -> dict:
                     },
                     "required": ["token", "expires_at", "user"],
                 },
+                **all_schemas(),
                 "Page": {
                     "type": "object",
                     "properties": {
