@@ -134,10 +134,11 @@ class _BareUrlProcessor(InlineProcessor):
         return el, m.start(1), m.start(1) + len(url)
 
 
-# Not preceded by a word char or URL-ish char, so "x@www.a" or "/https://" stay text.
-# Stops at whitespace, quotes, angle brackets and control chars (which include
-# Markdown's internal placeholders, so code spans and escapes are never swallowed).
-_BARE_URL_RE = r"(?<![\w/@.:+-])((?i:https?://|www\.)[^\s<>\"'`\x00-\x1f\x7f]+)"
+# Not preceded by a word char or URL-ish char, so "x@www.a" or "/https://" stay text;
+# the host must start with a letter or digit ("http://;x" is no link).  The URL stops
+# at whitespace, quotes, angle brackets and control chars; the latter include Markdown's
+# internal placeholders, so code spans and escapes are never swallowed.
+_BARE_URL_RE = r"(?<![\w/@.:+-])((?i:https?://|www\.)(?=\w)[^\s<>\"'`\x00-\x1f\x7f]+)"
 
 
 def _link_text(data: str, index: int) -> tuple[str, int, bool]:
@@ -153,6 +154,8 @@ def _bounded_link_dest(get_link):
         if data.find(")", index, index + _MAX_LINK_DEST) < 0:  # cheap early exit, in C
             return "", None, index, False
         href, title, end, handled = get_link(data[index : index + _MAX_LINK_DEST], 0)
+        if end < 0:  # getLink's "unclosed title" fallback can return -1: treat as no link
+            return "", None, index, False
         return href, title, index + end, handled
 
     return bounded
