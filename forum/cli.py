@@ -10,6 +10,7 @@ users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo content.")
 groups_cli = AppGroup("groups", help="Manage regional groups.")
 reputation_cli = AppGroup("reputation", help="Reputation points.")
+markup_cli = AppGroup("markup", help="Stored Markdown.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -102,8 +103,18 @@ def recompute_reputation():
     click.echo(f"reputation recomputed; {changed} account(s) changed")
 
 
+@markup_cli.command("rerender")
+@click.option("--all", "force", is_flag=True, help="Re-render every row, not only old ones.")
+def rerender(force):
+    """Re-render stored Markdown after the allow-list or extensions changed."""
+    from forum.services.maintenance import rerender_markup
+
+    click.echo(f"re-rendered {rerender_markup(force=force)} row(s)")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(groups_cli)
     app.cli.add_command(reputation_cli)
+    app.cli.add_command(markup_cli)

@@ -18,8 +18,8 @@ VENV_BIN = Path(sys.executable).parent
 class ServerProcess:
     """Start a forum process on a free port with its own instance folder; stop it at exit.
 
-    kind "dev" runs `python wsgi.py` (what `make run` serves), kind "serve" runs
-    `make serve` (gunicorn with the gevent worker).
+    kind "dev" runs `python wsgi.py` (what `make run` serves), "run" runs `make run` itself
+    (migrate, seed the demo, serve), "serve" runs `make serve` (gunicorn, gevent worker).
     """
 
     def __init__(self, tmp_path: Path, *, kind: str = "dev", database_url: str | None = None,
@@ -63,10 +63,13 @@ class ServerProcess:
         )
 
     def start(self, timeout: float = 60) -> "ServerProcess":
-        self.flask("db", "upgrade")
-        if self.seed_demo:
-            self.flask("demo", "seed", "--if-empty")
-        if self.kind == "serve":
+        if self.kind != "run":  # `make run` migrates and seeds by itself
+            self.flask("db", "upgrade")
+            if self.seed_demo:
+                self.flask("demo", "seed", "--if-empty")
+        if self.kind == "run":
+            command = ["make", "--no-print-directory", "run", f"VENV={VENV_BIN.parent}"]
+        elif self.kind == "serve":
             command = ["make", "--no-print-directory", "serve", f"VENV={VENV_BIN.parent}"]
         else:
             command = [str(VENV_BIN / "python"), "wsgi.py"]

@@ -49,3 +49,12 @@ def test_socketio_refuses_other_origins(tmp_path):
         same = requests.get(server.url + "/socket.io/?EIO=4&transport=polling",
                             headers={"Origin": server.url}, timeout=5)
         assert same.status_code == 200
+
+
+def test_make_run_migrates_seeds_prints_logins_and_serves(tmp_path):
+    with ServerProcess(tmp_path, kind="run", env={"FORUM_DEMO": "1"}) as server:
+        assert requests.get(server.url + "/", timeout=5).status_code == 200
+        token = requests.post(server.url + "/api/v1/tokens",
+                              json={"login": "amina", "password": "tacit-demo-2026"}, timeout=10)
+        assert token.status_code == 201
+        assert "Demo logins" in server.log() and "tacit-demo-2026" in server.log()

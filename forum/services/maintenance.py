@@ -1,0 +1,53 @@
+"""Maintenance work run from the command line: re-rendering stored Markdown."""
+
+from sqlalchemy import select
+
+from forum.extensions import db
+from forum.markup import MARKUP_VERSION, render_markdown
+from forum.models import Group, Post, Question, User
+from forum.services import search
+
+# (model, source column, html column, text column or None, version column)
+RENDERED = [
+    (Question, "body_source", "body_html", "body_text", "markup_version"),
+    (Post, "body_source", "body_html", "body_text", "markup_version"),
+    (Group, "description_source", "description_html", None, "markup_version"),
+    (User, "bio_source", "bio_html", None, "bio_markup_version"),
+]
+
+
+def rerender_markup(*, batch: int = 500, force: bool = False) -> int:
+    """Re-render every stored body older than MARKUP_VERSION (all with force); returns count.
+
+    Works in batches by id so memory stays flat on a large forum; search documents of
+    re-rendered questions and answers are refreshed too.
+    """
+    changed = 0
+    for model, source, html_col, text_col, version_col in RENDERED:
+        last_id = 0
+        while True:
+            stmt = select(model).where(model.id > last_id).order_by(model.id).limit(batch)
+            if not force:
+                # Empty sources (most bios) render to nothing whatever the version.
+                stmt = stmt.where(getattr(model, version_col) < MARKUP_VERSION,
+                                  getattr(model, source) != "")
+            rows = db.session.scalars(stmt).all()
+            if not rows:
+                break
+            questions = set()
+            for row in rows:
+                rendered = render_markdown(getattr(row, source) or "")
+                setattr(row, html_col, rendered.html)
+                if text_col:
+                    setattr(row, text_col, rendered.text)
+                setattr(row, version_col, rendered.version)
+                if model is Question:
+                    questions.add(row.id)
+                elif model is Post and row.parent_id is None:
+                    questions.add(row.question_id)
+                changed += 1
+            for question_id in questions:
+                search.index_question(question_id)
+            last_id = rows[-1].id
+            db.session.commit()
+    return changed

@@ -1,0 +1,52 @@
+"""Command-line tools: groups, reputation recompute, markup re-render."""
+
+from forum.extensions import db
+from forum.models import Group, Post, Question, User
+
+
+def test_groups_create_and_add_member(app, make_user):
+    make_user("awa")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["groups", "create", "sahel-trainers", "--name",
+                                 "Sahel trainers", "--region", "West Africa", "--private"])
+    assert result.exit_code == 0, result.output
+    bad = runner.invoke(args=["groups", "create", "Bad Slug", "--name", "X", "--region", "Y"])
+    assert bad.exit_code != 0 and "slug" in bad.output
+    added = runner.invoke(args=["groups", "add-member", "sahel-trainers", "awa"])
+    assert added.exit_code == 0, added.output
+    with app.app_context():
+        group = db.session.scalar(db.select(Group).where(Group.slug == "sahel-trainers"))
+        assert group.private and group.member_count == 1
+
+
+def test_reputation_recompute_repairs_drift(app, make_user, group, make_question, make_post):
+    asker = make_user("asker")
+    helper = make_user("helper")
+    voter = make_user("voter")
+    qid = make_question(asker, group)
+    aid = make_post(helper, question_id=qid)
+    with app.app_context():
+        from forum.services.votes import vote_post
+
+        vote_post(db.session.get(User, voter), aid, 1)
+        db.session.get(User, helper).reputation = 999  # drift
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["reputation", "recompute"])
+    assert result.exit_code == 0 and "1 account(s) changed" in result.output
+    with app.app_context():
+        assert db.session.get(User, helper).reputation == 10
+
+
+def test_markup_rerender_updates_old_rows(app, make_user, group, make_question, make_post):
+    author = make_user("author")
+    qid = make_question(author, group, body="Some **bold** text")
+    aid = make_post(author, question_id=qid, body="An _answer_")
+    with app.app_context():
+        db.session.get(Question, qid).body_html = "stale"
+        db.session.get(Question, qid).markup_version = 0
+        db.session.get(Post, aid).markup_version = 0
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["markup", "rerender"])
+    assert result.exit_code == 0 and "re-rendered 2 row(s)" in result.output
+    with app.app_context():
+        assert "<strong>bold</strong>" in db.session.get(Question, qid).body_html
