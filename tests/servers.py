@@ -82,7 +82,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.log()}")
+                output = self.log()
+                self.stop()
+                raise RuntimeError(f"server exited early:\n{output}")
             try:
                 if requests.get(self.url + "/health", timeout=2).status_code == 200:
                     return self
