@@ -79,6 +79,9 @@ class BaseSettings:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "tacit_session"
     PERMANENT_SESSION_LIFETIME = 30 * 24 * 3600
+    # Send the cookie only when the session changed: a late answer to a background fetch
+    # must never overwrite a newer cookie (the server-side record carries the expiry).
+    SESSION_REFRESH_EACH_REQUEST = False
     # CSRF tokens are bound to the login session and never expire on their own, so a page
     # left open all day can still post (the session record itself expires).
     WTF_CSRF_TIME_LIMIT = None
@@ -100,6 +103,7 @@ class BaseSettings:
     LIMIT_PASSWORD_RESET_PER_ACCOUNT = "3/hour"
     # One post (question, answer or reply) per 5 seconds per user, like Discourse's default.
     LIMIT_POST_PER_USER = "1/5seconds"
+    LIMIT_CHAT_PER_USER = "10/10seconds"
 
 
 for _name in dir(BaseSettings):
