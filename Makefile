@@ -1,5 +1,7 @@
 # Tacit: `make run` serves the demo forum, `make test` runs every test. Both set themselves up.
-PYTHON ?= python3
+# Debian's own Python 3.11 when it is there: under `make serve` (gevent) a pyenv-built
+# CPython 3.11.7 crashed the worker with SIGSEGV under load, Debian's 3.11.2 never did.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -47,6 +49,11 @@ test: install-test
 
 lint: install-test
 	$(BIN)/ruff check .
+
+# Load test: Tacit served by `make serve` beside bare Flask pages, on a 200,000-post forum
+# built once into bench/data/ (BENCH_QUESTIONS, BENCH_POSTS; uses wrk when installed).
+bench: install
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) forum/translations/*/LC_MESSAGES/*.mo

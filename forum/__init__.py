@@ -132,6 +132,7 @@ def _load_user_from_session(req):
 def _register_blueprints(app: Flask) -> None:
     from forum.api import bp as api_bp
     from forum.auth import bp as auth_bp
+    from forum.chat import bp as chat_bp
     from forum.extensions import csrf
     from forum.groups import bp as groups_bp
     from forum.live import bp as live_bp
@@ -145,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(chat_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     # The API never reads the session cookie, so it needs no CSRF token.
     csrf.exempt(api_bp)
@@ -165,6 +167,9 @@ def _init_socketio(app: Flask) -> None:
     if app.config.get("REDIS_URL"):
         kwargs["message_queue"] = app.config["REDIS_URL"]
         kwargs["channel"] = app.config["SOCKETIO_CHANNEL"]
+    # Flask-SocketIO keeps options from an earlier init_app (one process, several apps in
+    # tests): start clean so a message queue never leaks into the next app.
+    socketio.server_options = {}
     socketio.init_app(app, **kwargs)
 
 

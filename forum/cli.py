@@ -11,6 +11,7 @@ demo_cli = AppGroup("demo", help="Demo content.")
 groups_cli = AppGroup("groups", help="Manage regional groups.")
 reputation_cli = AppGroup("reputation", help="Reputation points.")
 markup_cli = AppGroup("markup", help="Stored Markdown.")
+search_cli = AppGroup("search", help="The full-text search index.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -112,9 +113,18 @@ def rerender(force):
     click.echo(f"re-rendered {rerender_markup(force=force)} row(s)")
 
 
+@search_cli.command("rebuild")
+def rebuild_search():
+    """Rebuild the full-text search index of every question."""
+    from forum.services.search import rebuild_index
+
+    click.echo(f"indexed {rebuild_index()} question(s)")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(groups_cli)
     app.cli.add_command(reputation_cli)
     app.cli.add_command(markup_cli)
+    app.cli.add_command(search_cli)

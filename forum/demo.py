@@ -1,54 +1,212 @@
-"""Demo content: a small regional community, written through the services."""
+"""Demo content: a small regional community, written through the services.
+
+The content itself is plain data in forum/demo_content.py. Every write goes through the
+same services real users go through (system=True: no rate limit, no duplicate check). Only
+the timestamps are moved afterwards, here and nowhere else, so that lists look like weeks of
+activity rather than one second of it.
+"""
+
+import random
+from datetime import timedelta
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from forum.demo_content import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    GROUPS,
+    MEMBERSHIPS,
+    QUESTIONS,
+)
 from forum.extensions import db
-from forum.models import User
+from forum.models import (
+    Group,
+    GroupMembership,
+    Post,
+    PostVote,
+    Question,
+    QuestionVote,
+    Revision,
+    User,
+    utcnow,
+)
 from forum.services.accounts import register_user, update_profile
+from forum.services.groups import add_member, create_group, join_group
+from forum.services.qa import accept_answer, ask_question, post_answer, post_reply
+from forum.services.votes import vote_post, vote_question
 
-DEMO_PASSWORD = "tacit-demo-2026"
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "print_logins", "seed_demo"]
 
-# (username, display name, email, role, locale, region, country, organization)
-DEMO_USERS = [
-    ("admin", "Tacit Admin", "admin@demo.tacit", "admin", "en", "", "", "Tacit"),
-    ("moderator", "Grace Wanjiru", "grace@demo.tacit", "moderator", "en", "East Africa",
-     "Kenya", "Nairobi County Health"),
-    ("amina", "Dr Amina Diallo", "amina@demo.tacit", "expert", "fr", "West Africa", "Senegal",
-     "Direction de la Santé de la Reproduction"),
-    ("rahul", "Rahul Mehta", "rahul@demo.tacit", "expert", "en", "Asia", "India",
-     "State Family Welfare Training Centre"),
-    ("achieng", "Achieng Odhiambo", "achieng@demo.tacit", "expert", "en", "East Africa",
-     "Uganda", "Reproductive Health Uganda"),
-    ("kofi", "Kofi Mensah", "kofi@demo.tacit", "member", "en", "West Africa", "Ghana",
-     "Ghana Health Service"),
-    ("awa", "Awa Traoré", "awa@demo.tacit", "member", "fr", "West Africa", "Mali",
-     "ASDAP Bamako"),
-    ("mariam", "Mariam Ouédraogo", "mariam@demo.tacit", "member", "fr", "West Africa",
-     "Burkina Faso", "District sanitaire de Koudougou"),
-    ("siti", "Siti Rahmawati", "siti@demo.tacit", "member", "en", "Asia", "Indonesia",
-     "Puskesmas Sleman"),
-    ("nguyen", "Nguyễn Thị Lan", "lan@demo.tacit", "member", "en", "Asia", "Vietnam",
-     "Hanoi Provincial Health Department"),
-    ("joseph", "Joseph Mwangi", "joseph@demo.tacit", "member", "en", "East Africa", "Tanzania",
-     "Mwanza Regional Hospital"),
-    ("fatou", "Fatou Ndiaye", "fatou@demo.tacit", "member", "fr", "West Africa", "Senegal",
-     "Poste de santé de Thiès"),
-]
+# How far back the community "started": accounts and groups are dated before the oldest
+# question so that profiles do not say "member since today" under a month-old post.
+COMMUNITY_AGE = timedelta(days=60)
 
 
 def seed_demo(*, only_if_empty: bool = False) -> bool:
-    """Create the demo users (idempotent); returns False when skipped."""
+    """Create the demo users, groups and questions (idempotent); returns False when skipped.
+
+    `only_if_empty` skips a database that has any account. Otherwise what exists already
+    (users by username, groups by slug, questions by title) is left alone, so a second run
+    adds nothing.
+    """
     if only_if_empty and db.session.scalar(select(func.count(User.id))):
         return False
-    for username, name, email, role, locale, region, country, org in DEMO_USERS:
-        if db.session.scalar(select(User.id).where(User.username_key == username)):
-            continue
-        user = register_user(username, email, DEMO_PASSWORD, name, role=role, locale=locale,
-                             system=True)
-        update_profile(user, user, locale=locale, region=region, country=country,
-                       organization=org)
+    now = utcnow()
+    users = _seed_users(now)
+    _seed_groups(users, now)
+    for spec in QUESTIONS:
+        _seed_question(spec, users, now)
     return True
+
+
+def _seed_users(now) -> dict[str, User]:
+    users = {}
+    created = []
+    for username, name, email, role, locale, region, country, org in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.username_key == username))
+        if user is None:
+            user = register_user(username, email, DEMO_PASSWORD, name, role=role,
+                                 locale=locale, system=True)
+            update_profile(user, user, locale=locale, region=region, country=country,
+                           organization=org)
+            created.append(user.id)
+        users[username] = user
+    if created:
+        _set_times(User, {uid: now - COMMUNITY_AGE + timedelta(hours=7 * n)
+                          for n, uid in enumerate(created)})
+    return users
+
+
+def _seed_groups(users: dict[str, User], now) -> None:
+    created = []
+    for spec in GROUPS:
+        if db.session.scalar(select(Group.id).where(Group.slug == spec["slug"])):
+            continue
+        group = create_group(None, spec["slug"], spec["name"], spec["region"],
+                             spec["description"], private=spec["private"], system=True)
+        created.append(group.id)
+    if created:
+        _set_times(Group, {gid: now - COMMUNITY_AGE for gid in created})
+    private = {spec["slug"] for spec in GROUPS if spec["private"]}
+    joined = []
+    for username, slugs in MEMBERSHIPS.items():
+        user = users[username]
+        for slug in slugs:
+            group_id = db.session.scalar(select(Group.id).where(Group.slug == slug))
+            if db.session.scalar(select(GroupMembership.id).where(
+                    GroupMembership.group_id == group_id, GroupMembership.user_id == user.id)):
+                continue
+            if slug in private:
+                add_member(None, slug, username, system=True)
+            else:
+                join_group(user, slug)
+            joined.append(db.session.scalar(select(GroupMembership.id).where(
+                GroupMembership.group_id == group_id, GroupMembership.user_id == user.id)))
+    if joined:
+        _set_times(GroupMembership, {mid: now - COMMUNITY_AGE + timedelta(days=1)
+                                     for mid in joined})
+
+
+def _voters(spec: dict, author: str, users: dict[str, User], rng: random.Random) -> list[User]:
+    """Everyone who may vote on this item (never its author), in a stable shuffled order."""
+    group = next(g for g in GROUPS if g["slug"] == spec["group"])
+    if group["private"]:
+        names = [name for name, slugs in MEMBERSHIPS.items() if group["slug"] in slugs]
+        names.append("admin")
+    else:
+        names = [row[0] for row in DEMO_USERS]
+    names = sorted(name for name in set(names) if name != author)
+    rng.shuffle(names)
+    return [users[name] for name in names]
+
+
+def _vote(spec: dict, item: dict, users, rng, cast) -> None:
+    voters = _voters(spec, item["author"], users, rng)
+    up, down = item.get("votes", 0), item.get("down", 0)
+    for voter, value in zip(voters, [1] * up + [-1] * down, strict=False):
+        cast(voter, value)
+
+
+def _seed_question(spec: dict, users: dict[str, User], now) -> None:
+    if db.session.scalar(select(Question.id).where(Question.title == spec["title"])):
+        return
+    rng = random.Random(spec["title"])
+    author = users[spec["author"]]
+    question = ask_question(author, title=spec["title"], body=spec["body"],
+                            group=spec["group"], tags=spec["tags"], lang=spec["lang"],
+                            system=True)
+    question_id = question.id
+    # Posts in the order written, each with its spec (for votes and acceptance).
+    written: list[tuple[int, dict]] = []
+
+    def write_replies(parent_id: int, replies: list[dict]) -> None:
+        for reply in replies:
+            post = post_reply(users[reply["author"]], parent_id, reply["body"],
+                              lang=reply.get("lang", spec["lang"]), system=True)
+            written.append((post.id, reply))
+            write_replies(post.id, reply.get("replies", []))
+
+    answer_ids = []
+    for answer in spec.get("answers", []):
+        post = post_answer(users[answer["author"]], question_id, answer["body"],
+                           lang=answer.get("lang", spec["lang"]), system=True)
+        written.append((post.id, answer))
+        answer_ids.append((post.id, answer))
+        write_replies(post.id, answer.get("replies", []))
+
+    _vote(spec, spec, users, rng,
+          lambda voter, value: vote_question(voter, question_id, value))
+    for post_id, answer in answer_ids:
+        _vote(spec, answer, users, rng,
+              lambda voter, value, post_id=post_id: vote_post(voter, post_id, value))
+        if answer.get("accepted"):
+            accept_answer(author, question_id, post_id)
+    age = timedelta(days=spec["days_ago"])
+    asked = now - age + age * rng.uniform(0, 0.05)  # not all on the same minute
+    _spread_times(question_id, [post_id for post_id, _spec in written], now, rng,
+                  asked=asked)
+
+
+def _spread_times(question_id: int, post_ids: list[int], now, rng: random.Random, *,
+                  asked) -> None:
+    """Date the question `asked` and its posts after it, in order, all before `now`."""
+    steps = [timedelta(hours=rng.uniform(0.5, 12)) for _ in post_ids]
+    room = (now - asked) * 0.9
+    total = sum(steps, timedelta())
+    if total > room:
+        steps = [step * (room / total) for step in steps]
+    post_times, moment = {}, asked
+    for post_id, step in zip(post_ids, steps, strict=True):
+        moment += step
+        post_times[post_id] = moment
+    last = moment
+    _set_times(Post, post_times)
+    db.session.execute(update(Question).where(Question.id == question_id).values(
+        created_at=asked, updated_at=last, last_activity_at=last))
+    # The first revision is the original text: it carries the original date.
+    db.session.execute(update(Revision).where(Revision.question_id == question_id)
+                       .values(created_at=asked))
+    for post_id, moment in post_times.items():
+        db.session.execute(update(Revision).where(Revision.post_id == post_id)
+                           .values(created_at=moment))
+    # Votes come some time after what they vote on.
+    for vote_id, in db.session.execute(select(QuestionVote.id).where(
+            QuestionVote.question_id == question_id)).all():
+        db.session.execute(update(QuestionVote).where(QuestionVote.id == vote_id).values(
+            created_at=asked + (now - asked) * rng.uniform(0.05, 0.95)))
+    for vote_id, post_id in db.session.execute(select(PostVote.id, PostVote.post_id).where(
+            PostVote.post_id.in_(post_ids))).all() if post_ids else []:
+        start = post_times[post_id]
+        db.session.execute(update(PostVote).where(PostVote.id == vote_id).values(
+            created_at=start + (now - start) * rng.uniform(0.05, 0.95)))
+    db.session.commit()
+
+
+def _set_times(model, times: dict) -> None:
+    for ident, moment in times.items():
+        db.session.execute(update(model).where(model.id == ident).values(created_at=moment))
+    db.session.commit()
 
 
 def print_logins() -> None:

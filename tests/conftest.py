@@ -22,6 +22,7 @@ os.environ.setdefault("FORUM_TEST_RUN_ID", RUN_ID)
 from config import TestConfig  # noqa: E402
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
+from forum.services import search  # noqa: E402
 from tests.helpers import PG_ADMIN_URL, pg_reachable  # noqa: E402
 
 TEST_DB = os.environ.get("FORUM_TEST_DB", "sqlite")
@@ -71,6 +72,7 @@ def database_template(tmp_path_factory):
         app = create_app(TestConfig, database_url=url)
         with app.app_context():
             db.create_all()
+            search.install(db.engine)
             db.engine.dispose()
         _PG_STATE["name"] = name
         yield {"kind": "postgresql", "url": url}
@@ -81,6 +83,7 @@ def database_template(tmp_path_factory):
         app = create_app(TestConfig, database_url=f"sqlite:///{path}")
         with app.app_context():
             db.create_all()
+            search.install(db.engine)
             db.engine.dispose()
         yield {"kind": "sqlite", "path": path}
 
@@ -101,7 +104,7 @@ def _truncate_all(url):
     import psycopg
 
     plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
-    tables = [t.name for t in db.metadata.sorted_tables]
+    tables = [t.name for t in db.metadata.sorted_tables] + ["question_fts"]
     if not tables:
         return
     with psycopg.connect(plain, autocommit=True) as conn:

@@ -50,3 +50,11 @@ def test_markup_rerender_updates_old_rows(app, make_user, group, make_question, 
     assert result.exit_code == 0 and "re-rendered 2 row(s)" in result.output
     with app.app_context():
         assert "<strong>bold</strong>" in db.session.get(Question, qid).body_html
+
+
+def test_search_rebuild_indexes_every_question(app, make_user, group, make_question):
+    author = make_user("author")
+    make_question(author, group, title="Implant stock-outs at rural clinics")
+    make_question(author, group, title="Training community health workers")
+    result = app.test_cli_runner().invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0 and "indexed 2 question(s)" in result.output

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from forum.api import groups, openapi, qa, search, users  # noqa: E402,F401
+from forum.api import chat, groups, openapi, qa, search, users  # noqa: E402,F401

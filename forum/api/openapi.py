@@ -199,20 +199,20 @@ PATHS = {
 
 def all_paths() -> dict:
     """The accounts paths above plus each API module's OPENAPI_PATHS."""
-    from forum.api import groups, qa, search
+    from forum.api import chat, groups, qa, search
 
     paths = dict(PATHS)
-    for module in (groups, qa, search):
+    for module in (groups, qa, search, chat):
         paths.update(getattr(module, "OPENAPI_PATHS", {}))
     return paths
 
 
 def all_schemas() -> dict:
     """Shared schemas plus each API module's OPENAPI_SCHEMAS."""
-    from forum.api import groups, qa, search
+    from forum.api import chat, groups, qa, search
 
     schemas: dict = {}
-    for module in (groups, qa, search):
+    for module in (groups, qa, search, chat):
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
     return schemas
 

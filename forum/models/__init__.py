@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and create_all() see every table."""
 
 from forum.models.base import UTCDateTime, utcnow
+from forum.models.chat import ChatMessage, ChatMessageRevision, ChatRoom, ChatRoomMember
 from forum.models.groups import Group, GroupMembership
 from forum.models.qa import (
     LANGUAGES,
@@ -18,6 +19,10 @@ __all__ = [
     "LANGUAGES",
     "ROLES",
     "ApiToken",
+    "ChatMessage",
+    "ChatMessageRevision",
+    "ChatRoom",
+    "ChatRoomMember",
     "Group",
     "GroupMembership",
     "LoginSession",

@@ -1,1 +1,541 @@
-"""Page views (thin: parse the request, call one service, render)."""
+"""Q&A pages: thin views that call forum.services.qa, votes and threads.
+
+Every list is read in a fixed number of queries (the services' select()s carry their eager
+loads); templates touch only what those loaded. Writes are POST forms with a CSRF token;
+a service refusal comes back as an error next to its field, a flash, or an error page with
+the service's status, never as a 500.
+"""
+
+import difflib
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_timedelta, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from forum import permissions
+from forum.auth.routes import apply_errors
+from forum.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, ServiceError
+from forum.extensions import db
+from forum.models import Post, Question, QuestionTag, Tag, utcnow
+from forum.qa import bp
+from forum.qa.forms import (
+    AskForm,
+    ConfirmForm,
+    EditQuestionForm,
+    PostForm,
+    TagDescriptionForm,
+)
+from forum.services import qa, search, votes
+from forum.services.groups import visible_groups_query
+from forum.services.threads import (
+    MAX_INDENT,
+    PostNode,
+    count_rows,
+    load_thread,
+    question_list_query,
+)
+
+PER_PAGE, MAX_PER_PAGE = 20, 100
+TAGS_PER_PAGE = 50
+MAX_PAGE = 100_000  # keeps OFFSET within range on every database
+FILTERS = ("status", "sort", "lang", "tag")
+SIMILAR_LIMIT = 5
+# Ids are 32-bit on PostgreSQL: a larger number in the address is a 404, never a 500.
+MAX_ID = 2**31 - 1
+QUESTION = f"/questions/<int(max={MAX_ID}):question_id>"
+POST = f"/posts/<int(max={MAX_ID}):post_id>"
+
+
+# -- helpers shared with the groups pages ------------------------------------------------
+
+
+def me():
+    """The signed-in user (the model, not the proxy), or None for an anonymous visitor."""
+    user = current_user._get_current_object()
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def list_filters(**fixed) -> dict:
+    """The question-list filters of this request (?status=&sort=&lang=&tag=)."""
+    found = {name: (request.args.get(name) or None) for name in FILTERS}
+    found.update(fixed)
+    return found
+
+
+def _int_arg(name: str, default: int, high: int) -> int:
+    try:
+        value = int(request.args.get(name, default))
+    except (TypeError, ValueError):
+        value = default
+    return min(max(1, value), high)
+
+
+def _page_url(page: int) -> str:
+    # Only the known filters travel: other names could steer url_for (_external, _scheme)
+    # or collide with the path's own arguments.
+    args = {name: request.args[name] for name in (*FILTERS, "per_page")
+            if request.args.get(name)}
+    args.update(request.view_args or {})
+    args["page"] = page
+    return url_for(request.endpoint, **args)
+
+
+def paginate(stmt, *, per_page: int = PER_PAGE, rows: bool = False):
+    """One page of a select() (?page=, ?per_page= up to 100): (items, pager), two queries
+    plus the statement's eager loads, however many rows the page shows."""
+    page = _int_arg("page", 1, MAX_PAGE)
+    per_page = _int_arg("per_page", per_page, MAX_PER_PAGE)
+    total = count_rows(stmt)
+    limited = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = db.session.execute(limited).all() if rows else db.session.scalars(limited).all()
+    pages = max(1, -(-total // per_page))
+    pager = {
+        "page": page,
+        "pages": pages,
+        "total": total,
+        "prev": _page_url(page - 1) if page > 1 else None,
+        "next": _page_url(page + 1) if page < pages else None,
+    }
+    return items, pager
+
+
+def error_headers(error: ServiceError) -> dict:
+    """Retry-After for a rate-limited request."""
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
+
+
+def show_on_form(form, error: ServiceError) -> tuple[int, dict]:
+    """403 and 404 become the error page; other refusals go next to the form's fields (or
+    in a flash). Returns the status and headers to render the form again with."""
+    db.session.rollback()
+    if error.status in (403, 404):
+        raise error
+    apply_errors(form, error)
+    return error.status, error_headers(error)
+
+
+def refuse_or_flash(error: ServiceError) -> None:
+    """403 and 404 become the error page; other refusals a flash on the next page."""
+    db.session.rollback()
+    if error.status in (403, 404):
+        raise error
+    if isinstance(error, InvalidInput) and error.fields:
+        flash(" ".join(error.fields.values()), "error")
+    else:
+        flash(error.message, "error")
+
+
+def check_form(form) -> None:
+    # The fields carry no validators (the services validate): only the CSRF token can fail.
+    if not form.validate_on_submit():
+        abort(400)
+
+
+def _post_url(post) -> str:
+    return url_for("qa.question", question_id=post.question_id, _anchor=f"post-{post.id}")
+
+
+@bp.app_template_filter("ago")
+def ago_filter(value) -> str:
+    """'3 hours ago' in the reader's language."""
+    if value is None:
+        return ""
+    delta = value - utcnow()  # Babel reads a negative delta as the past: "3 hours ago"
+    if abs(delta) < timedelta(seconds=45):
+        return _("just now")
+    return format_timedelta(delta, add_direction=True, threshold=0.9)
+
+
+@bp.app_template_filter("iso")
+def iso_filter(value) -> str:
+    """ISO 8601 with its UTC offset, for <time datetime>."""
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+# -- lists ------------------------------------------------------------------------------
+
+
+@bp.route("/questions")
+def questions():
+    user = me()
+    filters = list_filters()
+    items, pager = paginate(question_list_query(user, **filters))
+    return render_template("qa/questions.html", questions=items, pager=pager, filters=filters)
+
+
+def tag_counts_query(user):
+    """Tags with the number of questions `user` may see under each, most used first.
+
+    Counted from the visible questions rather than Tag.question_count, so a tag used only
+    in a private group is not shown to outsiders.
+    """
+    visible = select(Question.id).where(permissions.visible_question_clause(user))
+    used = func.count(QuestionTag.question_id).label("used")
+    return (select(Tag, used).join(QuestionTag, QuestionTag.tag_id == Tag.id)
+            .where(QuestionTag.question_id.in_(visible))
+            .group_by(Tag.id).order_by(used.desc(), Tag.name))
+
+
+@bp.route("/tags")
+def tags():
+    rows, pager = paginate(tag_counts_query(me()), per_page=TAGS_PER_PAGE, rows=True)
+    return render_template("qa/tags.html", rows=rows, pager=pager)
+
+
+def _get_tag(name) -> Tag:
+    clean = qa.clean_tag_name(name)
+    found = db.session.scalar(select(Tag).where(Tag.name == clean)) if clean else None
+    if found is None:
+        raise NotFound(_("No such tag."))
+    return found
+
+
+def _render_tag(tag: Tag, form=None, status: int = 200):
+    user = me()
+    filters = list_filters(tag=tag.name)
+    items, pager = paginate(question_list_query(user, **filters))
+    if not pager["total"]:
+        # A tag used only in private groups stays unknown to outsiders (a filter that
+        # matches nothing is still a page, though).
+        filtered = filters["status"] or filters["lang"]
+        if not filtered or not count_rows(question_list_query(user, tag=tag.name)):
+            raise NotFound(_("No such tag."))
+    if form is None and permissions.can_edit_tags(user):
+        form = TagDescriptionForm(description=tag.description)
+    return render_template("qa/tag.html", tag=tag, questions=items, pager=pager,
+                           filters=filters, form=form), status
+
+
+@bp.route("/tags/<name>")
+def tag(name):
+    me()
+    return _render_tag(_get_tag(name))
+
+
+@bp.route("/tags/<name>/description", methods=["POST"])
+@login_required
+def set_tag_description(name):
+    form = TagDescriptionForm()
+    check_form(form)
+    try:
+        found = qa.set_tag_description(me(), name, form.description.data)
+    except ServiceError as error:
+        status, _headers = show_on_form(form, error)
+        return _render_tag(_get_tag(name), form, status)
+    flash(_("The tag description is saved."), "success")
+    return redirect(url_for("qa.tag", name=found.name))
+
+
+# -- asking -----------------------------------------------------------------------------
+
+
+def _similar(user, title) -> list:
+    title = " ".join((title or "").split())[:qa.TITLE_MAX]
+    if len(title) < 3:
+        return []
+    return list(search.similar_questions(user, title, limit=SIMILAR_LIMIT))[:SIMILAR_LIMIT]
+
+
+@bp.route("/questions/ask", methods=["GET", "POST"])
+@login_required
+def ask():
+    user = me()
+    groups = db.session.scalars(visible_groups_query(user)).all()
+    if request.method == "GET":
+        form = AskForm(group=request.args.get("group", ""), lang=str(get_locale()))
+    else:
+        form = AskForm()
+    form.group.choices = [("", _("Choose a group…"))] + [
+        (g.slug, f"{g.name} ({g.region})" if g.region else g.name) for g in groups]
+    similar, status, headers = None, 200, {}
+    if request.method == "POST":
+        check_form(form)
+        if request.form.get("action") == "similar":
+            similar = _similar(user, form.title.data)
+        else:
+            try:
+                question = qa.ask_question(user, title=form.title.data, body=form.body.data,
+                                           group=form.group.data, tags=form.tags.data,
+                                           lang=form.lang.data)
+            except ServiceError as error:
+                status, headers = show_on_form(form, error)
+            else:
+                flash(_("Your question is posted."), "success")
+                return redirect(url_for("qa.question", question_id=question.id))
+    return render_template("qa/ask.html", form=form, similar=similar), status, headers
+
+
+@bp.route("/questions/similar")
+def similar():
+    """An HTML fragment for the ask page's script: a list of links, or nothing."""
+    found = _similar(me(), request.args.get("title"))
+    if not found:
+        return "", 200, {"Content-Type": "text/html; charset=utf-8"}
+    return render_template("qa/_similar.html", similar=found)
+
+
+# -- the thread -------------------------------------------------------------------------
+
+
+def _render_question(question_id, *, form=None, status: int = 200, headers=None):
+    user = me()
+    thread = load_thread(user, question_id)
+    q = thread.question
+    can_answer = (permissions.is_user(user) and not q.is_deleted and q.closed_at is None
+                  and permissions.can_view_group(user, q.group, is_member=thread.is_member))
+    if form is None and can_answer:
+        form = PostForm()
+    return render_template("qa/question.html", thread=thread, q=q, form=form,
+                           can_answer=can_answer, can=permissions), status, headers or {}
+
+
+@bp.route(QUESTION)
+def question(question_id):
+    return _render_question(question_id)
+
+
+@bp.route(f"{POST}/fragment")
+def post_fragment(post_id):
+    """One post as the question page renders it (with an empty replies container)."""
+    user = me()
+    post = qa.get_post(user, post_id)
+    q = qa.get_question(user, post.question_id)
+    node = PostNode(post=post, indent=min(post.depth, MAX_INDENT))
+    if post.depth > MAX_INDENT and post.parent_id:
+        node.reply_to = db.session.get(Post, post.parent_id)
+    _mine_q, mine = votes.my_votes(user, question_id=q.id, post_ids=[post.id])
+    node.my_vote = mine.get(post.id, 0)
+    return render_template("qa/post_fragment.html", node=node, q=q, can=permissions)
+
+
+@bp.route(f"{QUESTION}/answer", methods=["POST"])
+@login_required
+def post_answer(question_id):
+    form = PostForm()
+    check_form(form)
+    try:
+        post = qa.post_answer(me(), question_id, form.body.data)
+    except ServiceError as error:
+        status, headers = show_on_form(form, error)
+        return _render_question(question_id, form=form, status=status, headers=headers)
+    flash(_("Your answer is posted."), "success")
+    return redirect(_post_url(post))
+
+
+@bp.route(f"{POST}/reply", methods=["GET", "POST"])
+@login_required
+def post_reply(post_id):
+    user = me()
+    parent = qa.get_post(user, post_id)
+    if parent.is_deleted:
+        raise NotFound(_("The post you reply to does not exist or was deleted."))
+    form = PostForm()
+    form.body.label.text = _("Your reply")
+    status, headers = 200, {}
+    if request.method == "POST":
+        check_form(form)
+        try:
+            post = qa.post_reply(user, post_id, form.body.data)
+        except ServiceError as error:
+            status, headers = show_on_form(form, error)
+        else:
+            flash(_("Your reply is posted."), "success")
+            return redirect(_post_url(post))
+    return render_template("qa/reply.html", parent=parent, q=parent.question,
+                           form=form), status, headers
+
+
+# -- editing and deleting ---------------------------------------------------------------
+
+
+@bp.route(f"{QUESTION}/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(question_id):
+    user = me()
+    item = qa.get_question(user, question_id)
+    if not permissions.can_edit(user, item):
+        raise PermissionDenied(_("You can only edit your own posts."))
+    form = EditQuestionForm(title=item.title, body=item.body_source,
+                            tags=" ".join(t.name for t in item.tags))
+    status = 200
+    if request.method == "POST":
+        check_form(form)
+        try:
+            qa.edit_question(user, question_id, title=form.title.data, body=form.body.data,
+                             tags=form.tags.data)
+        except ServiceError as error:
+            status, _headers = show_on_form(form, error)
+        else:
+            flash(_("Your changes are saved."), "success")
+            return redirect(url_for("qa.question", question_id=question_id))
+    return render_template("qa/edit.html", form=form, q=item, post=None), status
+
+
+@bp.route(f"{POST}/edit", methods=["GET", "POST"])
+@login_required
+def edit_post(post_id):
+    user = me()
+    item = qa.get_post(user, post_id)
+    if not permissions.can_edit(user, item):
+        raise PermissionDenied(_("You can only edit your own posts."))
+    form = PostForm(body=item.body_source)
+    form.body.label.text = _("Answer") if item.is_answer else _("Reply")
+    status = 200
+    if request.method == "POST":
+        check_form(form)
+        try:
+            qa.edit_post(user, post_id, form.body.data)
+        except ServiceError as error:
+            status, _headers = show_on_form(form, error)
+        else:
+            flash(_("Your changes are saved."), "success")
+            return redirect(_post_url(item))
+    return render_template("qa/edit.html", form=form, q=item.question, post=item), status
+
+
+@bp.route(f"{QUESTION}/delete", methods=["GET", "POST"])
+@login_required
+def delete_question(question_id):
+    user = me()
+    item = qa.get_question(user, question_id)
+    if not permissions.can_delete(user, item):
+        raise PermissionDenied(_("You can only delete your own posts."))
+    form = ConfirmForm()
+    if request.method == "POST":
+        check_form(form)
+        qa.delete_question(user, question_id)
+        flash(_("The question is deleted."), "success")
+        return redirect(url_for("qa.questions"))
+    return render_template("qa/delete.html", form=form, q=item, post=None)
+
+
+@bp.route(f"{POST}/delete", methods=["GET", "POST"])
+@login_required
+def delete_post(post_id):
+    user = me()
+    item = qa.get_post(user, post_id)
+    if not permissions.can_delete(user, item):
+        raise PermissionDenied(_("You can only delete your own posts."))
+    form = ConfirmForm()
+    if request.method == "POST":
+        check_form(form)
+        qa.delete_post(user, post_id)
+        flash(_("The answer is deleted.") if item.is_answer else _("The reply is deleted."),
+              "success")
+        return redirect(_post_url(item))
+    return render_template("qa/delete.html", form=form, q=item.question, post=item)
+
+
+# -- votes and the accepted answer ------------------------------------------------------
+
+
+def _vote_value():
+    raw = request.form.get("value", "")
+    try:
+        return int(raw)
+    except ValueError:
+        return raw  # the service refuses it with a 422 message
+
+
+@bp.route(f"{QUESTION}/vote", methods=["POST"])
+@login_required
+def vote_question(question_id):
+    check_form(ConfirmForm())
+    try:
+        votes.vote_question(me(), question_id, _vote_value())
+    except ServiceError as error:
+        refuse_or_flash(error)
+    return redirect(url_for("qa.question", question_id=question_id, _anchor="question"))
+
+
+@bp.route(f"{POST}/vote", methods=["POST"])
+@login_required
+def vote_post(post_id):
+    check_form(ConfirmForm())
+    user = me()
+    post = qa.get_post(user, post_id)
+    target = _post_url(post)
+    try:
+        votes.vote_post(user, post_id, _vote_value())
+    except ServiceError as error:
+        refuse_or_flash(error)
+    return redirect(target)
+
+
+@bp.route(f"{QUESTION}/accept", methods=["POST"])
+@login_required
+def accept(question_id):
+    check_form(ConfirmForm())
+    answer_id = request.form.get("answer_id", "")
+    if not answer_id.isdigit() or int(answer_id) > MAX_ID:
+        answer_id = ""  # refused by the service as "not an answer of this question"
+    try:
+        qa.accept_answer(me(), question_id, answer_id)
+    except ServiceError as error:
+        refuse_or_flash(error)
+        answer_id = ""
+    anchor = f"post-{answer_id}" if answer_id.isdigit() else "answers"
+    return redirect(url_for("qa.question", question_id=question_id, _anchor=anchor))
+
+
+@bp.route(f"{QUESTION}/unaccept", methods=["POST"])
+@login_required
+def unaccept(question_id):
+    check_form(ConfirmForm())
+    try:
+        qa.unaccept_answer(me(), question_id)
+    except ServiceError as error:
+        refuse_or_flash(error)
+    return redirect(url_for("qa.question", question_id=question_id, _anchor="answers"))
+
+
+# -- revisions --------------------------------------------------------------------------
+
+
+def diff_lines(old: str, new: str, context: int = 3) -> list[tuple[str, str]]:
+    """Line diff of two Markdown sources: (kind, text) with kind same/del/ins/gap."""
+    a, b = (old or "").splitlines(), (new or "").splitlines()
+    rows: list[tuple[str, str]] = []
+    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(
+            context):
+        if rows:
+            rows.append(("gap", ""))
+        for op, i1, i2, j1, j2 in group:
+            if op == "equal":
+                rows.extend(("same", line) for line in a[i1:i2])
+            else:
+                rows.extend(("del", line) for line in a[i1:i2])
+                rows.extend(("ins", line) for line in b[j1:j2])
+    return rows
+
+
+def _revision_entries(revisions) -> list[dict]:
+    entries = []
+    previous = None
+    for rev in revisions:
+        entry = {"rev": rev, "body": None, "title": None, "tags": None}
+        if previous is None:
+            entry["source"] = rev.body_source
+        else:
+            if rev.body_source != previous.body_source:
+                entry["body"] = diff_lines(previous.body_source, rev.body_source)
+            if rev.title is not None and rev.title != previous.title:
+                entry["title"] = (previous.title or "", rev.title)
+            if rev.tags is not None and rev.tags != previous.tags:
+                entry["tags"] = (" ".join(previous.tags or []), " ".join(rev.tags))
+        entries.append(entry)
+        previous = rev
+    return entries
+
+
+@bp.route(f"{QUESTION}/revisions")
+@bp.route(f"{POST}/revisions")
+def revisions(question_id=None, post_id=None):
+    user = me()
+    item, found = qa.revisions_of(user, question_id=question_id, post_id=post_id)
+    q = item if question_id is not None else item.question
+    return render_template("qa/revisions.html", item=item, q=q, is_question=post_id is None,
+                           entries=list(reversed(_revision_entries(found))))

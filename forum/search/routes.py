@@ -1,1 +1,52 @@
-"""Page views (thin: parse the request, call one service, render)."""
+"""The search page: a GET form (works without JavaScript) and one page of results."""
+
+from flask import render_template, request, url_for
+from flask_login import current_user
+
+from forum.errors import InvalidInput
+from forum.extensions import db
+from forum.models import LANGUAGES
+from forum.schemas import question_url
+from forum.search import bp
+from forum.services import search as search_service
+from forum.services.groups import visible_groups_query
+
+PER_PAGE = 20
+MAX_PAGE = 1_000
+
+
+def _viewer():
+    user = current_user._get_current_object()
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+def _page() -> int:
+    try:
+        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
+    except (TypeError, ValueError):
+        return 1
+
+
+@bp.route("/search")
+def search():
+    """Search the questions the visitor may read; ?q=&group=&tag=&lang=&page=."""
+    user = _viewer()
+    form = {name: (request.args.get(name) or "").strip() for name in ("q", "group", "tag", "lang")}
+    results, errors, status = None, {}, 200
+    if form["q"]:
+        try:
+            results = search_service.search(
+                user, form["q"], group=form["group"] or None, tag=form["tag"] or None,
+                lang=form["lang"] or None, page=_page(), per_page=PER_PAGE)
+        except InvalidInput as error:
+            db.session.rollback()
+            errors, status = error.fields or {}, error.status
+
+    def page_url(number: int) -> str:
+        args = {key: value for key, value in form.items() if value}
+        return url_for("search.search", **args, page=number)
+
+    groups = db.session.scalars(visible_groups_query(user)).all()
+    return render_template("search/search.html", form=form, results=results, errors=errors,
+                           groups=groups, languages=LANGUAGES, page_url=page_url,
+                           question_url=question_url), status

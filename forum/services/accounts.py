@@ -30,6 +30,7 @@ from forum.extensions import db
 from forum.markup import render_markdown
 from forum.models import ROLES, ApiToken, LoginSession, PasswordReset, User, utcnow
 from forum.security import common_passwords, new_token, token_hash
+from forum.services import chat
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -254,6 +255,7 @@ def end_session(token: str | None) -> None:
         .values(ended_at=utcnow())
     )
     db.session.commit()
+    chat.end_sockets_for_session(token)
 
 
 def _end_all_sessions_and_tokens(user: User, now: datetime) -> None:
@@ -288,6 +290,7 @@ def change_password(user: User, current_password, new_password) -> None:
     user.password_hash = hash_password(new_password)
     _end_all_sessions_and_tokens(user, utcnow())
     db.session.commit()
+    chat.end_sockets_for_user(user.id)
 
 
 PROFILE_TEXT_FIELDS = {"region": 80, "country": 80, "organization": 120}
@@ -469,6 +472,7 @@ def reset_password(token, new_password) -> User:
         .values(used_at=now)
     )
     db.session.commit()
+    chat.end_sockets_for_user(user.id)
     return user
 
 
@@ -495,7 +499,9 @@ def delete_account(user: User, password) -> None:
     user.languages = []
     user.expertise = []
     user.deleted_at = now
+    user_id = user.id
     db.session.commit()
+    chat.end_sockets_for_user(user_id)
 
 
 def create_api_token(login_name, password, *, ip: str = "") -> tuple[str, ApiToken]:
@@ -538,6 +544,7 @@ def revoke_api_token(record: ApiToken) -> None:
     """Revoke a token at once."""
     record.revoked_at = utcnow()
     db.session.commit()
+    chat.end_sockets_for_api_token(record.id)
 
 
 def set_role(actor: User | None, username, role) -> User:

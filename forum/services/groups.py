@@ -15,6 +15,7 @@ from forum.services.accounts import get_user_by_username
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DESCRIPTION_MAX = 5000
+RESERVED_SLUGS = {"new", "edit", "delete", "join", "leave", "members"}  # page addresses
 
 
 def _text(value, field, errors, *, required=True, max_len=None):
@@ -41,6 +42,8 @@ def create_group(actor: User | None, slug, name, region, description="", *, priv
     slug = _text(slug, "slug", errors, max_len=50)
     if "slug" not in errors and not (3 <= len(slug) and SLUG_RE.match(slug)):
         errors["slug"] = _("3 to 50 characters: lower-case letters, digits and single hyphens.")
+    elif slug in RESERVED_SLUGS:
+        errors["slug"] = _("This slug is reserved.")
     name = _text(name, "name", errors, max_len=100)
     region = _text(region, "region", errors, max_len=80)
     description = _text(description, "description", errors, required=False,
@@ -120,6 +123,10 @@ def _remove_membership(group: Group, user: User) -> bool:
         db.session.execute(update(Group).where(Group.id == group.id)
                            .values(member_count=Group.member_count - 1))
     db.session.commit()
+    if result.rowcount:
+        from forum.services import chat  # chat builds on groups: import late
+
+        chat.end_room_access(user.id, group.id)
     return bool(result.rowcount)
 
 

@@ -148,14 +148,24 @@ def _check_posting(author: User, body: str, *, system: bool) -> None:
 # -- loading ----------------------------------------------------------------------------
 
 
-def get_question(user, question_id, *, for_update: bool = False) -> Question:
+MAX_ID = 2**31 - 1
+
+
+def as_id(value) -> int | None:
+    """A positive 32-bit id from an int or a digit string, else None (never an overflow)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and 1 <= value <= MAX_ID:
+        return value
+    return None
+
+
+def get_question(user, question_id) -> Question:
     """A question `user` may read; NotFound otherwise (private groups included)."""
-    if isinstance(question_id, bool) or not isinstance(question_id, int):
-        try:
-            question_id = int(question_id)
-        except (TypeError, ValueError):
-            raise NotFound(_("No such question.")) from None
-    question = db.session.get(Question, question_id)
+    ident = as_id(question_id)
+    question = db.session.get(Question, ident) if ident else None
     if question is None or not permissions.can_view_question(user, question):
         raise NotFound(_("No such question."))
     return question
@@ -163,11 +173,8 @@ def get_question(user, question_id, *, for_update: bool = False) -> Question:
 
 def get_post(user, post_id) -> Post:
     """A post `user` may read (its question visible); NotFound otherwise."""
-    try:
-        post_id = int(post_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("No such post.")) from None
-    post = db.session.get(Post, post_id)
+    ident = as_id(post_id)
+    post = db.session.get(Post, ident) if ident else None
     if post is None or not permissions.can_view_question(user, post.question):
         raise NotFound(_("No such post."))
     if post.is_deleted and not permissions.is_moderator(user):
@@ -425,12 +432,8 @@ def accept_answer(actor: User, question_id, answer_id) -> Question:
     question = get_question(actor, question_id)
     if not permissions.can_accept(actor, question):
         raise PermissionDenied(_("Only the asker or a moderator can accept an answer."))
-    answer = None
-    if not isinstance(answer_id, bool) and isinstance(answer_id, int | str):
-        try:
-            answer = db.session.get(Post, int(answer_id))
-        except ValueError:
-            answer = None
+    ident = as_id(answer_id)
+    answer = db.session.get(Post, ident) if ident else None
     if (answer is None or answer.question_id != question.id or not answer.is_answer
             or answer.is_deleted):
         raise InvalidInput(fields={"answer_id": _("Choose an answer of this question.")})

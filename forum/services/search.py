@@ -1,14 +1,738 @@
-"""Full-text search (placeholder until the search engine lands: keeps the interface)."""
+"""Full-text search of questions: one search document per question, on SQLite and PostgreSQL.
+
+How it works (the same rules on both databases):
+
+- Text is normalised in Python, for the index and for queries alike: Unicode NFKD, case
+  folded, accents dropped, split into words (letters and digits), and each word folded by
+  a small, conservative English/French suffix stripper (`stem`): plurals (vaccines,
+  formations, méthodes, hôpitaux), English -ing/-ed (injecting, injected -> inject) and a
+  final mute e (vaccine/vaccin, méthode/method). Nouns in -ion are left alone, so
+  "injection" does not match "inject".
+- Each question has one document: its title, and a body made of the question's body_text
+  and the body_text of its live answers (replies are not indexed). SQLite keeps it in the
+  FTS5 table `question_fts(title, body)` (rowid = question id, tokenizer
+  `unicode61 remove_diacritics 2`); PostgreSQL in the table `question_fts` with a stored
+  tsvector (`simple` configuration over the IMMUTABLE `tacit_unaccent()`, title weight A,
+  body weight B) under a GIN index. The services keep it in step inside their own
+  transaction (index_question / remove_question).
+- A query is parsed into words (stop words dropped unless nothing else is left),
+  "quoted phrases" (required), and -excluded words or -"phrases". One SQL statement asks
+  the engine for the matching documents (any word, every phrase, no excluded item) among
+  the questions the user may read (permissions.visible_question_clause), with the group,
+  tag and language filters: the best CANDIDATES by the engine's own rank (bm25 or
+  ts_rank_cd), the count of all matches, and the normalised text of those candidates.
+- Python then ranks the candidates, the same way on both databases (see _rank): first the
+  number of distinct query words matched, then a fraction in [0, 1) favouring rarer words
+  (rarity among the candidates) and title matches, then an accepted answer, the score,
+  and the newest question. Word presence is tested on the normalised text, so both
+  databases agree; whenever a query matches at most CANDIDATES questions the order is the
+  same on both (beyond that, the engines may pick slightly different candidates).
+- Snippets come from the plain-text copies (body_text of the question, or of its best
+  matching answer), HTML-escaped, with <mark> around the words that matched.
+- A page costs a fixed number of queries: the ranking statement, the page's questions
+  (with author and group, plus one for the tags), and at most one for answers' snippets.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+
+from flask_babel import gettext as _
+from sqlalchemy import Float, String, case, func, literal, literal_column, or_, select
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
+from sqlalchemy import text as sa_text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import joinedload, selectinload
+
+from forum import permissions
+from forum.errors import InvalidInput, NotFound
+from forum.extensions import db
+from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
+
+QUERY_MAX = 200
+MAX_TERMS = 16  # distinct words ranked; more are ignored (a query is at most 200 chars)
+MAX_PHRASES = 5
+MAX_EXCLUDED = 10
+MAX_WORD = 60  # longer "words" (hashes, base64) are not indexed
+MAX_BODY_WORDS = 16_000  # per document: under PostgreSQL's last tsvector position, 16383
+PER_PAGE_MAX = 100
+# Matches are fetched best first by the engine's own rank (bm25, ts_rank_cd), at most this
+# many, then ranked in Python by the rules below, identically on both databases.
+CANDIDATES = 500
+CANDIDATES_MAX = 2_000
+SNIPPET_CHARS = 240  # about 35 words
+
+# -- text normalisation ------------------------------------------------------------------
+
+_WORD = re.compile(r"[^\W_]+")
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ı": "i",
+                            "ð": "d", "þ": "th"})
+_VOWELS = frozenset("aeiouy")
+
+STOP_WORDS = frozenset("""
+a about an and are as at be been but by can could do does for from had has have how i if
+in into is it its me my no not of on or our should so than that the their them then there
+these they this those to us was we were what when where which who why will with would you
+your
+au aux avec ce ces cet cette d dans de des du elle elles en est et il ils j je l la le les
+leur leurs lui mais me mes n ne nos notre nous ont ou par pour qu que quel quelle qui s sa
+se ses son sont sur ta te tes ton tu un une vos votre vous y
+""".split())
+
+
+@cache
+def _strip_marks_table() -> dict[int, None]:
+    """A str.translate table deleting every combining mark (accents after NFKD)."""
+    return {cp: None for cp in range(0x300, 0x20000) if unicodedata.combining(chr(cp))}
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and drop accents and ligatures ("Méthode" -> "methode")."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
+    return text.translate(_strip_marks_table()).translate(_LIGATURES)
+
+
+def _undouble(word: str) -> str:
+    if len(word) >= 2 and word[-1] == word[-2] and word[-1] not in _VOWELS \
+            and word[-1] not in "lsz":
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=65_536)
+def stem(word: str) -> str:
+    """Fold English and French word endings of a folded word, conservatively.
+
+    vaccines/vaccine/vaccin -> vaccin, formations -> formation, méthodes -> method,
+    hôpitaux -> hopital, planning/planned/plans -> plan, injecting/injected -> inject
+    (but injection stays injection).
+    """
+    if len(word) <= 3 or not word.isascii() or not word.isalpha():
+        return word
+    # Plurals (English and French).
+    if word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("eaux"):
+        word = word[:-1]
+    elif word.endswith("aux") and len(word) >= 6:
+        word = word[:-3] + "al"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    # English -ing and -ed, when a real stem (4+ letters with a vowel) is left.
+    if word.endswith("ing") and len(word) >= 7 and _VOWELS.intersection(word[:-3]):
+        word = _undouble(word[:-3])
+    elif word.endswith("ed") and not word.endswith("eed") and len(word) >= 6 \
+            and _VOWELS.intersection(word[:-2]):
+        word = _undouble(word[:-2])
+    # French feminine participles (formée -> formé), then a final mute e.
+    if word.endswith("ee") and len(word) >= 5:
+        word = word[:-1]
+    if word.endswith("e") and len(word) >= 5:
+        word = word[:-1]
+    return word
+
+
+def words(text: str) -> list[str]:
+    """The folded (not yet stemmed) words of `text`."""
+    return [w for w in _WORD.findall(fold(text or "")) if len(w) <= MAX_WORD]
+
+
+def normalise(text: str, *, limit: int | None = None) -> str:
+    """The indexed form of `text`: its stemmed words joined by single spaces."""
+    found = words(text)
+    if limit is not None:
+        found = found[:limit]
+    return " ".join(stem(w) for w in found)
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedQuery:
+    """A query in index form: ranked words, required phrases, excluded words and phrases."""
+
+    terms: list[str] = field(default_factory=list)
+    phrases: list[tuple[str, ...]] = field(default_factory=list)
+    excluded: list[tuple[str, ...]] = field(default_factory=list)
+
+    @property
+    def ranked_terms(self) -> list[str]:
+        """Every distinct word that counts in the ranking (phrase words included)."""
+        seen: list[str] = []
+        for word in [*self.terms, *(w for p in self.phrases for w in p)]:
+            if word not in seen:
+                seen.append(word)
+        return seen[:MAX_TERMS]
+
+    @property
+    def highlight(self) -> frozenset[str]:
+        return frozenset(self.ranked_terms)
+
+    @property
+    def empty(self) -> bool:
+        return not self.terms and not self.phrases
+
+
+_CHUNK = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+
+
+def parse_query(q: str, *, operators: bool = True) -> ParsedQuery:
+    """Split a query into words, "phrases" and -exclusions (all in index form).
+
+    With operators=False (similar questions) quotes and minus signs are plain text, and
+    stop words are never searched for.
+    """
+    parsed = ParsedQuery()
+    plain: list[str] = []
+    stopped: list[str] = []
+    for match in _CHUNK.finditer(q):
+        negative, phrase_text, chunk = match.group(1), match.group(2), match.group(3)
+        if phrase_text is not None and operators:
+            phrase = tuple(stem(w) for w in words(phrase_text))
+            if not phrase:
+                continue
+            if negative:
+                if len(parsed.excluded) < MAX_EXCLUDED and phrase not in parsed.excluded:
+                    parsed.excluded.append(phrase)
+            elif len(parsed.phrases) < MAX_PHRASES and phrase not in parsed.phrases:
+                parsed.phrases.append(phrase)
+            continue
+        chunk = chunk if chunk is not None else match.group(0)
+        if operators and chunk.startswith("-") and len(chunk) > 1:
+            phrase = tuple(stem(w) for w in words(chunk[1:]))
+            if phrase and len(parsed.excluded) < MAX_EXCLUDED and phrase not in parsed.excluded:
+                parsed.excluded.append(phrase)
+            continue
+        for word in words(chunk):
+            (stopped if word in STOP_WORDS else plain).append(stem(word))
+    if not plain and not parsed.phrases and operators:
+        plain = stopped  # a search of stop words only still looks for them
+    for word in plain:
+        if word not in parsed.terms and len(parsed.terms) < MAX_TERMS:
+            parsed.terms.append(word)
+    return parsed
+
+
+# -- structures in the database -------------------------------------------------------
+
+
+def _dialect(bind) -> str:
+    return bind.dialect.name
+
+
+def install(bind: Connection | Engine) -> None:
+    """Create the search structures for this database if missing (idempotent).
+
+    SQLite: the FTS5 table `question_fts`. PostgreSQL: the unaccent extension, the
+    IMMUTABLE wrapper `tacit_unaccent(text)`, the table `question_fts` with its stored
+    tsvector and GIN index. Called by the search migration and by the test fixtures.
+    """
+    if isinstance(bind, Engine):
+        with bind.begin() as connection:
+            install(connection)
+        return
+    if _dialect(bind) == "postgresql":
+        bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS unaccent")
+        schema = bind.exec_driver_sql(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'").scalar_one()
+        quoted = '"' + schema.replace('"', '""') + '"'
+        # unaccent() is only STABLE (it reads a dictionary): a schema-qualified IMMUTABLE
+        # wrapper may be used in a generated column and its index.
+        bind.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION tacit_unaccent(text) RETURNS text "
+            "LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT AS "
+            f"$$ SELECT {quoted}.unaccent('{quoted}.unaccent'::regdictionary, $1) $$")
+        bind.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS question_fts ("
+            " question_id integer PRIMARY KEY,"
+            " title text NOT NULL DEFAULT '',"
+            " body text NOT NULL DEFAULT '',"
+            " document tsvector GENERATED ALWAYS AS ("
+            "  setweight(to_tsvector('simple'::regconfig, tacit_unaccent(title)), 'A') ||"
+            "  setweight(to_tsvector('simple'::regconfig, tacit_unaccent(body)), 'B')"
+            " ) STORED)")
+        bind.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS question_fts_document_idx "
+            "ON question_fts USING gin (document)")
+    else:
+        bind.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS question_fts USING fts5("
+            "title, body, tokenize = 'unicode61 remove_diacritics 2')")
+
+
+def uninstall(bind: Connection | Engine) -> None:
+    """Drop what install() created (the unaccent extension stays: others may use it)."""
+    if isinstance(bind, Engine):
+        with bind.begin() as connection:
+            uninstall(connection)
+        return
+    bind.exec_driver_sql("DROP TABLE IF EXISTS question_fts")
+    if _dialect(bind) == "postgresql":
+        bind.exec_driver_sql("DROP FUNCTION IF EXISTS tacit_unaccent(text)")
+
+
+def _write_documents(connection: Connection, rows: list[dict]) -> None:
+    """Insert or replace documents: rows of {id, title, body} in index form."""
+    if not rows:
+        return
+    if _dialect(connection) == "postgresql":
+        connection.execute(sa_text(
+            "INSERT INTO question_fts (question_id, title, body) VALUES (:id, :title, :body) "
+            "ON CONFLICT (question_id) DO UPDATE SET title = EXCLUDED.title, "
+            "body = EXCLUDED.body"), rows)
+    else:
+        connection.execute(sa_text("DELETE FROM question_fts WHERE rowid = :id"),
+                           [{"id": r["id"]} for r in rows])
+        connection.execute(sa_text(
+            "INSERT INTO question_fts (rowid, title, body) VALUES (:id, :title, :body)"), rows)
+
+
+def _delete_document(connection: Connection, question_id: int) -> None:
+    key = "question_id" if _dialect(connection) == "postgresql" else "rowid"
+    connection.execute(sa_text(f"DELETE FROM question_fts WHERE {key} = :id"),
+                       {"id": question_id})
+
+
+def _is_answer(parent_id_column):
+    # Written so that no planner picks the parent_id index (every answer has NULL there)
+    # over the question_id one.
+    return func.coalesce(parent_id_column, 0) == 0
+
+
+def _document(title: str, texts: list[str]) -> tuple[str, str]:
+    return normalise(title), normalise("\n".join(t or "" for t in texts), limit=MAX_BODY_WORDS)
 
 
 def index_question(question_id: int) -> None:
-    """Bring the search document of one question (title, body, answers) up to date."""
+    """Bring the search document of one question (title, body, answers) up to date.
+
+    Runs in the caller's transaction (the caller commits); a deleted or missing question
+    is removed from the index.
+    """
+    db.session.flush()
+    row = db.session.execute(select(Question.title, Question.body_text, Question.deleted_at)
+                             .where(Question.id == question_id)).first()
+    if row is None or row.deleted_at is not None:
+        remove_question(question_id)
+        return
+    answers = db.session.scalars(
+        select(Post.body_text).where(Post.question_id == question_id, _is_answer(Post.parent_id),
+                                     Post.deleted_at.is_(None))
+        .order_by(Post.created_at, Post.id)).all()
+    title, body = _document(row.title, [row.body_text, *answers])
+    _write_documents(db.session.connection(), [{"id": question_id, "title": title,
+                                                 "body": body}])
 
 
 def remove_question(question_id: int) -> None:
-    """Drop a question from the index."""
+    """Drop a question from the index (in the caller's transaction)."""
+    _delete_document(db.session.connection(), question_id)
+
+
+def rebuild_index(connection: Connection | None = None, *, batch_size: int = 500) -> int:
+    """Rebuild the whole index from the questions and answers; returns how many questions.
+
+    CLI-ready: `flask search rebuild` should call rebuild_index() and print the count.
+    Without `connection` it works in db.session and commits; with one (a migration) the
+    caller commits. Only plain columns are read, so old migrations can call it too.
+    """
+    own = connection is None
+    conn = db.session.connection() if own else connection
+    conn.exec_driver_sql("DELETE FROM question_fts")
+    done, last_id = 0, 0
+    while True:
+        batch = conn.execute(sa_text(
+            "SELECT id, title, body_text FROM questions WHERE deleted_at IS NULL AND id > :last "
+            "ORDER BY id LIMIT :n"), {"last": last_id, "n": batch_size}).all()
+        if not batch:
+            break
+        ids = [r.id for r in batch]
+        texts: dict[int, list[str]] = {i: [] for i in ids}
+        answers = conn.execute(
+            select(literal_column("question_id"), literal_column("body_text"))
+            .select_from(sa_table("posts"))
+            .where(literal_column("question_id").in_(ids),
+                   _is_answer(literal_column("parent_id")),
+                   literal_column("deleted_at").is_(None))
+            .order_by(literal_column("question_id"), literal_column("created_at"),
+                      literal_column("id"))).all()
+        for question_id, body_text in answers:
+            texts[question_id].append(body_text)
+        rows = []
+        for r in batch:
+            title, body = _document(r.title, [r.body_text, *texts[r.id]])
+            rows.append({"id": r.id, "title": title, "body": body})
+        _write_documents(conn, rows)
+        done += len(batch)
+        last_id = ids[-1]
+    if own:
+        db.session.commit()
+    return done
+
+
+# -- searching ---------------------------------------------------------------------------
+
+
+@dataclass
+class SearchHit:
+    question: Question
+    rank: float
+    snippet_html: str
+
+
+@dataclass
+class SearchResults:
+    items: list[SearchHit]
+    total: int
+    page: int
+    per_page: int
+    query: ParsedQuery
+    group: Group | None = None  # the group filter, when one was given
+
+    @property
+    def pages(self) -> int:
+        """Pages that can be shown: only the best CANDIDATES_MAX matches are ranked."""
+        return max(1, -(-min(self.total, CANDIDATES_MAX) // self.per_page))
+
+
+def _fts_quote(tokens) -> str:
+    return '"' + " ".join(tokens) + '"'
+
+
+def _ts_phrase(tokens) -> str:
+    return "(" + " <-> ".join(tokens) + ")" if len(tokens) > 1 else tokens[0]
+
+
+def _contains(dialect: str, column, tokens) -> object:
+    """SQL: the normalised text `column` holds these words in a row (exact words)."""
+    needle = " " + " ".join(tokens) + " "
+    padded = literal(" ", String) + column + literal(" ", String)
+    fn = func.strpos if dialect == "postgresql" else func.instr
+    return fn(padded, needle) > 0
+
+
+def _match_conditions(dialect: str, parsed: ParsedQuery):
+    """(the question_fts table, its id column, its rank (smaller is better), conditions)."""
+    if dialect == "postgresql":
+        fts = sa_table("question_fts", sa_column("question_id"), sa_column("title", String),
+                       sa_column("body", String), sa_column("document"))
+        if parsed.phrases:
+            positive = " & ".join(_ts_phrase(p) for p in parsed.phrases)
+        else:
+            positive = "(" + " | ".join(parsed.terms) + ")"
+        single = [p[0] for p in parsed.excluded if len(p) == 1]
+        if single:
+            positive += " & !(" + " | ".join(single) + ")"
+        query = func.to_tsquery(literal_column("'simple'"), func.tacit_unaccent(positive))
+        where = [fts.c.document.op("@@")(query)]
+        # tsvector phrases may straddle the title/body seam: check them on the text.
+        for phrase in parsed.phrases:
+            if len(phrase) > 1:
+                where.append(or_(_contains(dialect, fts.c.title, phrase),
+                                 _contains(dialect, fts.c.body, phrase)))
+        for phrase in parsed.excluded:
+            if len(phrase) > 1:
+                where.append(~or_(_contains(dialect, fts.c.title, phrase),
+                                  _contains(dialect, fts.c.body, phrase)))
+        return fts, fts.c.question_id, -func.ts_rank_cd(fts.c.document, query), where
+    fts = sa_table("question_fts", sa_column("rowid"), sa_column("title", String),
+                   sa_column("body", String))
+    if parsed.phrases:
+        positive = " AND ".join(_fts_quote(p) for p in parsed.phrases)
+    else:
+        positive = "(" + " OR ".join(_fts_quote([t]) for t in parsed.terms) + ")"
+    if parsed.excluded:
+        positive = f"({positive}) NOT (" + " OR ".join(
+            _fts_quote(p) for p in parsed.excluded) + ")"
+    # bm25() is better when smaller; titles count double.
+    rank = func.bm25(literal_column("question_fts"), literal(2.0, Float), literal(1.0, Float))
+    return fts, fts.c.rowid, rank, [literal_column("question_fts").op("MATCH")(positive)]
+
+
+def _candidates_statement(dialect: str, user, parsed: ParsedQuery, *, limit: int,
+                          group_id=None, tag_name=None, lang=None):
+    """The best `limit` matching questions `user` may read, by the engine's own rank, with
+    their documents and the number of all matches."""
+    fts, fts_id, engine_rank, where = _match_conditions(dialect, parsed)
+    where.append(permissions.visible_question_clause(user))
+    if group_id is not None:
+        where.append(Question.group_id == group_id)
+    if lang:
+        where.append(Question.lang == lang)
+    if tag_name:
+        where.append(Question.id.in_(
+            select(QuestionTag.question_id).join(Tag, Tag.id == QuestionTag.tag_id)
+            .where(Tag.name == tag_name)))
+    matched = (
+        select(Question.id.label("id"), Question.score.label("score"),
+               case((Question.accepted_answer_id.is_not(None), 1), else_=0).label("accepted"),
+               engine_rank.label("engine_rank"))
+        .select_from(fts.join(Question, Question.id == fts_id))
+        .where(*where)
+        .subquery("matched"))
+    # (SQLite refuses bm25() in a query with a window function: hence two levels.)
+    best = (
+        select(matched.c.id, matched.c.score, matched.c.accepted,
+               func.count().over().label("total"))
+        .order_by(matched.c.engine_rank, matched.c.id.desc())
+        .limit(limit)
+        .subquery("best"))
+    # The documents are read for these rows only, not for every match.
+    docs = fts.alias("docs")
+    docs_id = docs.c.question_id if dialect == "postgresql" else docs.c.rowid
+    return (select(best, docs.c.title.label("doc_title"), docs.c.body.label("doc_body"))
+            .select_from(best.join(docs, docs_id == best.c.id)))
+
+
+def _rank(parsed: ParsedQuery, rows) -> list[tuple[float, object]]:
+    """Score candidate rows in Python, the same way whatever the database; best first.
+
+    relevance = the number of distinct query words matched, plus a fraction in [0, 1)
+    weighing each matched word by its rarity among the candidates (1 when one question
+    has it, 1/2 when all do) and by 1.5 when it is in the title. Equal relevance: accepted
+    answer first, then score, then the newest question.
+    """
+    terms = parsed.ranked_terms
+    padded = [(f" {r.doc_title} ", f" {r.doc_body} ", r) for r in rows]
+    flags = []
+    df = [0] * len(terms)
+    for title, body, row in padded:
+        found = []
+        for i, term in enumerate(terms):
+            needle = f" {term} "
+            if needle in title:
+                found.append((i, 1.5))
+            elif needle in body:
+                found.append((i, 1.0))
+            else:
+                continue
+            df[i] += 1
+        flags.append((found, row))
+    n = len(rows)
+    weights = [n / (n + d) if n else 0.0 for d in df]
+    best = 1.5 * sum(weights) or 1.0
+    ranked = []
+    for found, row in flags:
+        fraction = sum(weights[i] * bonus for i, bonus in found) / best * 0.999
+        ranked.append((len(found) + fraction, row))
+    ranked.sort(key=lambda x: (x[0], x[1].accepted, x[1].score, x[1].id), reverse=True)
+    return ranked
+
+
+def _ranked_ids(user, parsed: ParsedQuery, *, limit: int, offset: int = 0, **filters):
+    """[(question id, relevance)] of one page, and the number of matches."""
+    dialect = _dialect(db.session.get_bind())
+    pool = min(max(CANDIDATES, offset + limit), CANDIDATES_MAX)
+    rows = db.session.execute(
+        _candidates_statement(dialect, user, parsed, limit=pool, **filters)).all()
+    ranked = _rank(parsed, rows)
+    total = int(rows[0].total) if rows else 0
+    return [(row.id, round(score, 6)) for score, row in ranked[offset:offset + limit]], total
+
+
+def _load_questions(ids: list[int]) -> dict[int, Question]:
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        select(Question).where(Question.id.in_(ids))
+        .options(joinedload(Question.author), joinedload(Question.group),
+                 selectinload(Question.tags))).unique().all()
+    return {q.id: q for q in found}
+
+
+SNIPPET_SCAN = 20_000  # characters of a text looked at for a snippet
+
+
+@lru_cache(maxsize=65_536)
+def _forms(token: str) -> frozenset[str]:
+    """The index forms of one word as written (usually one)."""
+    return frozenset(stem(w) for w in words(token))
+
+
+def _plain(text: str | None) -> str:
+    """NFC text with whitespace collapsed, cut at SNIPPET_SCAN characters."""
+    return " ".join(unicodedata.normalize("NFC", (text or "")[:SNIPPET_SCAN]).split())
+
+
+class _Highlighter:
+    """Finds the query's words in texts as written; one per search, so work is shared."""
+
+    def __init__(self, highlight: frozenset[str]) -> None:
+        self.highlight = highlight
+        self.known: dict[str, frozenset[str]] = {}
+        self._pattern: re.Pattern | None = None
+
+    def found(self, text: str) -> dict[str, frozenset[str]]:
+        """{word as written: the query words it stands for} for the matching words of text."""
+        found = {}
+        for token in set(_WORD.findall(text)):
+            forms = self.known.get(token)
+            if forms is None:
+                forms = self.known[token] = _forms(token) & self.highlight
+                if forms:
+                    self._pattern = None
+            if forms:
+                found[token] = forms
+        return found
+
+    def pattern(self) -> re.Pattern:
+        if self._pattern is None:
+            words_found = sorted((w for w, f in self.known.items() if f), key=len, reverse=True)
+            self._pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, words_found))
+                                       + r")(?![^\W_])")
+        return self._pattern
+
+    def snippet(self, text: str, found: dict[str, frozenset[str]], *,
+                size: int = SNIPPET_CHARS) -> str:
+        """Escaped HTML of the stretch of `text` (already _plain) with most query words."""
+        start = 0
+        if found:
+            hits = [(m.start(), found[m.group()]) for m in self.pattern().finditer(text)
+                    if m.group() in found][:200]
+            best = 0
+            for anchor, _forms_here in hits:
+                lo = max(0, anchor - size // 4)
+                distinct = set().union(*(f for pos, f in hits if lo <= pos < lo + size - 15))
+                if len(distinct) > best:
+                    best, start = len(distinct), lo
+        end = min(len(text), start + size)
+        if start > 0:
+            start = text.rfind(" ", 0, start) + 1  # do not cut the first word
+        if end < len(text):
+            space = text.rfind(" ", start, end)
+            end = space if space > start + size // 2 else end
+        window = text[start:end]
+        if found:
+            # Mark with control characters (never in body_text), escape, then make them tags.
+            window = self.pattern().sub("\x01\\g<0>\x02", window)
+        snippet = html.escape(window).replace("\x01", "<mark>").replace("\x02", "</mark>")
+        return ("… " if start > 0 else "") + snippet + (" …" if end < len(text) else "")
+
+
+def snippet_html(text: str, highlight: frozenset[str], *, size: int = SNIPPET_CHARS) -> str:
+    """Escaped HTML of the stretch of `text` with the most query words, each in <mark>."""
+    marker = _Highlighter(highlight)
+    plain = _plain(text)
+    return marker.snippet(plain, marker.found(plain), size=size)
+
+
+def _snippets(questions: list[Question], highlight: frozenset[str]) -> dict[int, str]:
+    """A snippet per question: from its body, or else from its best matching answer."""
+    marker = _Highlighter(highlight)
+    result: dict[int, str] = {}
+    pending: dict[int, str] = {}
+    for question in questions:
+        plain = _plain(question.body_text)
+        found = marker.found(plain)
+        if found:
+            result[question.id] = marker.snippet(plain, found)
+        else:
+            pending[question.id] = plain
+    if pending:
+        best: dict[int, tuple[int, str, dict]] = {}
+        rows = db.session.execute(
+            select(Post.question_id, Post.body_text)
+            .where(Post.question_id.in_(list(pending)), _is_answer(Post.parent_id),
+                   Post.deleted_at.is_(None))
+            .order_by(Post.question_id, Post.created_at, Post.id)).all()
+        for question_id, body_text in rows:
+            plain = _plain(body_text)
+            found = marker.found(plain)
+            hits = len(frozenset().union(*found.values()))
+            if hits and hits > best.get(question_id, (0,))[0]:
+                best[question_id] = (hits, plain, found)
+        for question_id, plain in pending.items():
+            if question_id in best:
+                result[question_id] = marker.snippet(*best[question_id][1:])
+            else:
+                result[question_id] = marker.snippet(plain, {})
+    return result
+
+
+def _clean_filters(user, q, group, tag, lang, page, per_page) -> tuple[dict, Group | None]:
+    errors: dict = {}
+    if not isinstance(q, str) or not q.strip():
+        errors["q"] = _("Type the words to look for.")
+    elif len(q) > QUERY_MAX:
+        errors["q"] = _("Use at most %(n)d characters.", n=QUERY_MAX)
+    if lang not in (None, "") and lang not in LANGUAGES:
+        errors["lang"] = _("Choose English (en) or French (fr).")
+    tag_name = None
+    if tag not in (None, ""):
+        from forum.services.qa import clean_tag_name
+
+        tag_name = clean_tag_name(tag.lower() if isinstance(tag, str) else tag)
+        if tag_name is None:
+            errors["tag"] = _("Not a valid tag.")
+    for name, value, top in (("page", page, None), ("per_page", per_page, PER_PAGE_MAX)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            errors[name] = _("Must be at least 1.")
+        elif top is not None and value > top:
+            errors[name] = _("At most %(n)d.", n=top)
+    if errors:
+        raise InvalidInput(fields=errors)
+    filters: dict = {"tag_name": tag_name, "lang": lang or None, "group_id": None}
+    group_obj = None
+    if group not in (None, ""):
+        # (A NUL byte would make PostgreSQL fail: no slug has one anyway.)
+        group_obj = db.session.scalar(select(Group).where(Group.slug == group)) \
+            if isinstance(group, str) and len(group) <= 100 and "\x00" not in group else None
+        if group_obj is None or not permissions.can_view_group(user, group_obj):
+            raise NotFound(_("No such group."))
+        filters["group_id"] = group_obj.id
+    return filters, group_obj
+
+
+def check_query(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20):
+    """Validate a search without running it: (parsed query, filters, group).
+
+    Raises InvalidInput (fields q, tag, lang, page, per_page) and NotFound for a group the
+    user may not see.
+    """
+    filters, group_obj = _clean_filters(user, q, group, tag, lang, page, per_page)
+    parsed = parse_query(q)
+    if parsed.empty:
+        raise InvalidInput(fields={"q": _("Type at least one word to look for.")})
+    return parsed, filters, group_obj
+
+
+def search(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20) -> SearchResults:
+    """Questions `user` may read that match `q`, best first, one page of them.
+
+    `q` takes words (partial matches count, ranked), "exact phrases" (required) and
+    -excluded words or -"phrases". Raises InvalidInput (fields q, tag, lang, page,
+    per_page) and NotFound for a group the user may not see.
+    """
+    parsed, filters, group_obj = check_query(user, q, group=group, tag=tag, lang=lang,
+                                             page=page, per_page=per_page)
+    ranked, total = _ranked_ids(user, parsed, limit=per_page, offset=(page - 1) * per_page,
+                                **filters)
+    questions = _load_questions([i for i, _r in ranked])
+    page_questions = [questions[i] for i, _r in ranked if i in questions]
+    snippets = _snippets(page_questions, parsed.highlight)
+    items = [SearchHit(question=questions[i], rank=r, snippet_html=snippets[i])
+             for i, r in ranked if i in questions]
+    return SearchResults(items=items, total=total, page=page, per_page=per_page,
+                         query=parsed, group=group_obj)
 
 
 def similar_questions(user, title: str, *, limit: int = 5) -> list:
-    """Up to `limit` visible questions that look like `title`, best first."""
-    return []
+    """Up to `limit` visible questions that look like `title`, best first (never raises)."""
+    if not isinstance(title, str) or not title.strip():
+        return []
+    parsed = parse_query(title[:QUERY_MAX], operators=False)
+    if parsed.empty:
+        return []
+    limit = max(1, min(int(limit), PER_PAGE_MAX))
+    ranked, _total = _ranked_ids(user, parsed, limit=limit)
+    questions = _load_questions([i for i, _r in ranked])
+    return [questions[i] for i, _r in ranked if i in questions]

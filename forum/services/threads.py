@@ -10,7 +10,7 @@ from forum import permissions
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
-from forum.services.qa import clean_tag_name
+from forum.services.qa import as_id, clean_tag_name
 from forum.services.votes import my_votes
 
 STATUSES = ("open", "answered", "unanswered", "closed")
@@ -103,10 +103,9 @@ def load_thread(user, question_id) -> Thread:
     vanish unless they have visible replies, in which case they stay as placeholders
     (moderators see them as they were, marked deleted). Raises NotFound.
     """
-    try:
-        question_id = int(question_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("No such question.")) from None
+    question_id = as_id(question_id)
+    if question_id is None:
+        raise NotFound(_("No such question."))
     question = db.session.scalar(select(Question).where(Question.id == question_id).options(
         joinedload(Question.author), joinedload(Question.group), selectinload(Question.tags)))
     member = False

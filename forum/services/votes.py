@@ -27,8 +27,10 @@ def _apply(model, fk_name: str, target, user, value: int, *, on_answer: bool):
     target_model = type(target)
     fk = getattr(model, fk_name)
     for _attempt in range(3):
+        # FOR UPDATE: the same voter changing a vote twice at once must not move the score
+        # twice (PostgreSQL; SQLite writers are serialized by BEGIN IMMEDIATE already).
         existing = db.session.scalar(
-            select(model).where(model.user_id == user.id, fk == target.id))
+            select(model).where(model.user_id == user.id, fk == target.id).with_for_update())
         previous = existing.value if existing else 0
         if previous == value:
             db.session.rollback()

@@ -1,0 +1,608 @@
+"""Live chat: group rooms and direct rooms, messages (idempotent per client_id), edits with
+history, soft deletes, read positions, and promoting a stretch of chat to a question.
+
+Every chat write goes through these functions, whether it comes from a socket event, the JSON
+API or the demo seed. Each validates, authorizes, commits once, and only then tells the room
+(forum.chat_realtime). Who may enter a room: the members of its group (public or private;
+site roles add nothing), or the two people of a direct room.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from forum import chat_realtime, permissions, ratelimit
+from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from forum.extensions import db
+from forum.markup import render_markdown
+from forum.models import (
+    ChatMessage,
+    ChatMessageRevision,
+    ChatRoom,
+    ChatRoomMember,
+    Group,
+    GroupMembership,
+    Question,
+    User,
+    utcnow,
+)
+from forum.models.chat import direct_key
+from forum.security import token_hash
+
+BODY_MAX = 4000
+CLIENT_ID_MAX = 64
+HISTORY_DEFAULT, HISTORY_MAX = 50, 100
+PROMOTE_ANSWERS_MAX = 20
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+RATE_SETTING = "LIMIT_CHAT_PER_USER"
+RATE_DEFAULT = "10/10seconds"
+
+
+# -- validation -------------------------------------------------------------------------
+
+
+def _require_user(user) -> None:
+    if not permissions.is_user(user):
+        raise PermissionDenied(_("Log in to do this."))
+
+
+def _as_id(value) -> int | None:
+    """A positive 32-bit id from an int (or a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, int) and 1 <= value <= MAX_ID:
+        return value
+    return None
+
+
+def _id_field(value, field: str, errors: dict, *, minimum: int = 1) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[field] = _("Must be a whole number.")
+        return None
+    if value < minimum:
+        errors[field] = _("Must be at least %(n)d.", n=minimum)
+        return None
+    if value > MAX_ID:
+        errors[field] = _("At most %(n)d.", n=MAX_ID)
+        return None
+    return value
+
+
+def clean_body(value, errors: dict) -> str:
+    """Markdown of 1 to 4000 characters (not only spaces)."""
+    if not isinstance(value, str):
+        errors["body"] = _("Must be text.")
+        return ""
+    body = value.replace("\r\n", "\n")
+    if not body.strip():
+        errors["body"] = _("Write something first.")
+    elif len(body) > BODY_MAX:
+        errors["body"] = _("Use at most %(n)d characters.", n=BODY_MAX)
+    return body
+
+
+def clean_client_id(value, errors: dict) -> str:
+    """The sender's own id for a message: 1 to 64 characters."""
+    if not isinstance(value, str):
+        errors["client_id"] = _("Must be text.")
+        return ""
+    if not value:
+        errors["client_id"] = _("This field is required.")
+    elif len(value) > CLIENT_ID_MAX:
+        errors["client_id"] = _("Use at most %(n)d characters.", n=CLIENT_ID_MAX)
+    return value
+
+
+def new_client_id() -> str:
+    """A client_id for senders that do not choose one (the API makes it optional)."""
+    return f"srv-{uuid.uuid4().hex}"
+
+
+# -- rooms ------------------------------------------------------------------------------
+
+
+def can_enter(user, room: ChatRoom) -> bool:
+    """Group rooms: the group's members; direct rooms: their two people."""
+    if not permissions.is_user(user) or room is None:
+        return False
+    if room.is_group:
+        return db.session.scalar(select(GroupMembership.id).where(
+            GroupMembership.group_id == room.group_id,
+            GroupMembership.user_id == user.id)) is not None
+    ids = room.direct_user_ids()
+    return ids is not None and user.id in ids
+
+
+def get_room(user, room_id) -> ChatRoom:
+    """A room `user` may enter. Raises NotFound (unknown, private or someone else's direct
+    room) or PermissionDenied (a public group's room, to a non-member)."""
+    _require_user(user)
+    ident = _as_id(room_id)
+    room = db.session.get(ChatRoom, ident) if ident else None
+    if room is None:
+        raise NotFound(_("No such chat room."))
+    if can_enter(user, room):
+        return room
+    if room.is_group and permissions.can_view_group(user, room.group, is_member=False):
+        raise PermissionDenied(_("Join the group to take part in its chat."))
+    raise NotFound(_("No such chat room."))
+
+
+def _ensure_group_rooms(groups: list[Group]) -> tuple[dict[int, ChatRoom], bool]:
+    """The rooms of these groups by group id, creating the missing ones in one statement,
+    and whether anything was committed (which expires the objects loaded before)."""
+    if not groups:
+        return {}, False
+    ids = [g.id for g in groups]
+    committed = False
+    for _attempt in range(3):
+        rooms = {r.group_id: r for r in db.session.scalars(
+            select(ChatRoom).where(ChatRoom.group_id.in_(ids)))}
+        missing = [gid for gid in ids if gid not in rooms]
+        if not missing:
+            break
+        now = utcnow()
+        try:
+            db.session.execute(insert(ChatRoom), [
+                {"kind": "group", "group_id": gid, "created_at": now} for gid in missing])
+            db.session.commit()
+        except IntegrityError:  # a concurrent request created some of them: look again
+            db.session.rollback()
+        committed = True
+    return rooms, committed
+
+
+def room_for_group(user, slug) -> ChatRoom:
+    """The chat room of a group `user` belongs to (created on first use).
+
+    Raises NotFound (unknown or private group) or PermissionDenied (not a member).
+    """
+    _require_user(user)
+    group = db.session.scalar(select(Group).where(Group.slug == slug)) \
+        if isinstance(slug, str) else None
+    if group is None or not permissions.can_view_group(user, group):
+        raise NotFound(_("No such group."))
+    room = _ensure_group_rooms([group])[0].get(group.id)
+    if room is None:  # lost every race to create it: vanishingly rare
+        raise Conflict(_("The request could not be processed."))
+    if not can_enter(user, room):
+        raise PermissionDenied(_("Join the group to take part in its chat."))
+    return room
+
+
+def open_direct(user, username) -> tuple[ChatRoom, bool]:
+    """The direct room between `user` and `username`, and whether it was just created.
+
+    Raises NotFound (no such user) or InvalidInput (yourself).
+    """
+    # Imported here so that forum.services.accounts may import this module (to end sockets).
+    from forum.services.accounts import get_user_by_username
+
+    _require_user(user)
+    other = get_user_by_username(username)
+    if other.id == user.id:
+        raise InvalidInput(fields={"username": _("Choose someone other than yourself.")})
+    key = direct_key(user.id, other.id)
+    room = db.session.scalar(select(ChatRoom).where(ChatRoom.direct_key == key))
+    if room is not None:
+        return room, False
+    now = utcnow()
+    room = ChatRoom(kind="direct", direct_key=key, created_at=now)
+    db.session.add(room)
+    try:
+        db.session.flush()
+        db.session.add_all([ChatRoomMember(room_id=room.id, user_id=uid, created_at=now)
+                            for uid in sorted({user.id, other.id})])
+        db.session.commit()
+    except IntegrityError:  # both opened it at once: use the one that won
+        db.session.rollback()
+        room = db.session.scalar(select(ChatRoom).where(ChatRoom.direct_key == key))
+        if room is None:
+            raise
+        return room, False
+    return room, True
+
+
+@dataclass
+class RoomSummary:
+    """A room as a list shows it to one user."""
+
+    room: ChatRoom
+    name: str
+    unread: int
+    group: Group | None = None
+    other: User | None = None  # the other person of a direct room (None once deleted)
+
+
+def _unread_counts(user, room_ids: list[int]) -> dict[int, int]:
+    """Messages of others, not deleted, after the user's read position; one query."""
+    if not room_ids:
+        return {}
+    read = aliased(ChatRoomMember)
+    rows = db.session.execute(
+        select(ChatMessage.room_id, func.count(ChatMessage.id))
+        .outerjoin(read, and_(read.room_id == ChatMessage.room_id, read.user_id == user.id))
+        .where(ChatMessage.room_id.in_(room_ids), ChatMessage.deleted_at.is_(None),
+               or_(ChatMessage.author_id.is_(None), ChatMessage.author_id != user.id),
+               ChatMessage.id > func.coalesce(read.last_read_message_id, 0))
+        .group_by(ChatMessage.room_id))
+    return {room_id: count for room_id, count in rows}
+
+
+def rooms_for(user) -> list[RoomSummary]:
+    """The rooms `user` may enter with unread counts: group rooms by group name, then direct
+    rooms by the other person's name. A fixed number of queries whatever the count."""
+    _require_user(user)
+    user_id = user.id
+    member_groups = (select(Group).join(GroupMembership, GroupMembership.group_id == Group.id)
+                     .where(GroupMembership.user_id == user_id))
+    groups = list(db.session.scalars(member_groups))
+    group_rooms, committed = _ensure_group_rooms(groups)
+    if committed:  # reload what the commit expired in one query, not one per group
+        groups = list(db.session.scalars(member_groups))
+        user = db.session.get(User, user_id)
+    me = aliased(ChatRoomMember)
+    them = aliased(ChatRoomMember)
+    directs = db.session.execute(
+        select(ChatRoom, User)
+        .join(me, and_(me.room_id == ChatRoom.id, me.user_id == user.id))
+        .join(them, and_(them.room_id == ChatRoom.id, them.user_id != user.id))
+        .join(User, User.id == them.user_id)
+        .where(ChatRoom.kind == "direct")).all()
+    ids = [r.id for r in group_rooms.values()] + [room.id for room, _other in directs]
+    unread = _unread_counts(user, ids)
+    summaries = [RoomSummary(room=group_rooms[g.id], name=g.name, group=g,
+                             unread=unread.get(group_rooms[g.id].id, 0))
+                 for g in groups if g.id in group_rooms]
+    summaries.sort(key=lambda s: (s.name.lower(), s.room.id))
+    people = [RoomSummary(room=room, name=_person_name(other),
+                          other=None if other.is_deleted else other,
+                          unread=unread.get(room.id, 0)) for room, other in directs]
+    people.sort(key=lambda s: (s.name.lower(), s.room.id))
+    return summaries + people
+
+
+def _person_name(user: User | None) -> str:
+    if user is None or user.is_deleted:
+        return _("deleted user")
+    return user.name
+
+
+def summarize(user, room: ChatRoom) -> RoomSummary:
+    """One room as rooms_for() shows it (for answers about a single room)."""
+    unread = _unread_counts(user, [room.id]).get(room.id, 0)
+    if room.is_group:
+        return RoomSummary(room=room, name=room.group.name, group=room.group, unread=unread)
+    ids = room.direct_user_ids() or (user.id, user.id)
+    other_id = ids[1] if ids[0] == user.id else ids[0]
+    other = db.session.get(User, other_id)
+    return RoomSummary(room=room, name=_person_name(other),
+                       other=None if other is None or other.is_deleted else other,
+                       unread=unread)
+
+
+# -- messages ---------------------------------------------------------------------------
+
+
+def _rate_limit(user: User) -> None:
+    # The setting belongs in config.BaseSettings; until it is there, use the default.
+    current_app.config.setdefault(RATE_SETTING, RATE_DEFAULT)
+    ratelimit.hit(RATE_SETTING, "chat", str(user.id))
+
+
+def _original(author_id: int, client_id: str) -> ChatMessage | None:
+    return db.session.scalar(select(ChatMessage).where(ChatMessage.author_id == author_id,
+                                                       ChatMessage.client_id == client_id))
+
+
+def send_message(user, room_id, body, client_id, *, system: bool = False
+                 ) -> tuple[ChatMessage, bool]:
+    """Post a message; returns it and whether it is new.
+
+    A client_id the author used already stores and broadcasts nothing: the original message
+    comes back with False. Raises InvalidInput, NotFound, PermissionDenied, Conflict (the
+    client_id names a message of another room) or RateLimited (skipped for system work).
+    """
+    _require_user(user)
+    errors: dict = {}
+    body = clean_body(body, errors)
+    client_id = clean_client_id(client_id, errors)
+    if errors:
+        raise InvalidInput(fields=errors)
+    room = get_room(user, room_id)
+    original = _original(user.id, client_id)
+    if original is not None:
+        return _same_room(original, room), False
+    if not system:
+        _rate_limit(user)
+    rendered = render_markdown(body)
+    message = ChatMessage(room_id=room.id, author_id=user.id, client_id=client_id,
+                          body_source=body, body_html=rendered.html,
+                          markup_version=rendered.version, created_at=utcnow())
+    db.session.add(message)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same resend arrived twice at once: the first one won
+        db.session.rollback()
+        original = _original(user.id, client_id)
+        if original is None:
+            raise
+        return _same_room(original, room), False
+    chat_realtime.chat_message(message)
+    return message, True
+
+
+def _same_room(original: ChatMessage, room: ChatRoom) -> ChatMessage:
+    if original.room_id != room.id:
+        raise Conflict(_("This client_id was used for another message."),
+                       fields={"client_id": _("Already used for another message.")})
+    return original
+
+
+def history(user, room_id, *, before=None, after=None, limit=HISTORY_DEFAULT
+            ) -> tuple[list[ChatMessage], bool]:
+    """Messages of a room, oldest first, and whether there are more in the paging direction.
+
+    Without `after`: the latest messages (before the id `before`, if given), has_more
+    meaning older ones exist. With `after`: the messages following that id (up to `before`,
+    if given), has_more meaning newer ones exist. Deleted messages keep their place.
+    Raises InvalidInput, NotFound, PermissionDenied.
+    """
+    errors: dict = {}
+    if before is not None:
+        _id_field(before, "before", errors)
+    if after is not None:
+        _id_field(after, "after", errors, minimum=0)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= HISTORY_MAX:
+        errors["limit"] = _("Choose a number from 1 to %(n)d.", n=HISTORY_MAX)
+    if errors:
+        raise InvalidInput(fields=errors)
+    room = get_room(user, room_id)
+    stmt = (select(ChatMessage).where(ChatMessage.room_id == room.id)
+            .options(selectinload(ChatMessage.author)))
+    if before is not None:
+        stmt = stmt.where(ChatMessage.id < before)
+    if after is not None:
+        stmt = stmt.where(ChatMessage.id > after)
+        rows = list(db.session.scalars(stmt.order_by(ChatMessage.id).limit(limit + 1)))
+        return rows[:limit], len(rows) > limit
+    rows = list(db.session.scalars(stmt.order_by(ChatMessage.id.desc()).limit(limit + 1)))
+    return list(reversed(rows[:limit])), len(rows) > limit
+
+
+def get_message(user, message_id, *, moderating: bool = False) -> ChatMessage:
+    """A message of a room `user` may enter (moderating: any room, for moderators).
+    Raises NotFound."""
+    _require_user(user)
+    ident = _as_id(message_id)
+    message = db.session.get(ChatMessage, ident) if ident else None
+    if message is None:
+        raise NotFound(_("No such message."))
+    if moderating and permissions.is_moderator(user):
+        return message
+    if not can_enter(user, message.room):
+        raise NotFound(_("No such message."))
+    return message
+
+
+def edit_message(user, message_id, body) -> ChatMessage:
+    """Change the text of your own message; the text it replaces is kept as a revision.
+
+    Raises NotFound, PermissionDenied, InvalidInput.
+    """
+    errors: dict = {}
+    body = clean_body(body, errors)
+    message = get_message(user, message_id)
+    if message.author_id != user.id:
+        raise PermissionDenied(_("You can only edit your own messages."))
+    if message.is_deleted:
+        raise NotFound(_("No such message."))
+    if errors:
+        raise InvalidInput(fields=errors)
+    if body == message.body_source:
+        return message
+    rendered = render_markdown(body)
+    db.session.add(ChatMessageRevision(
+        message_id=message.id, body_source=message.body_source,
+        created_at=message.edited_at or message.created_at, editor_id=user.id))
+    message.body_source, message.body_html = body, rendered.html
+    message.markup_version = rendered.version
+    message.edited_at = utcnow()
+    db.session.commit()
+    chat_realtime.message_updated(message)
+    return message
+
+
+def delete_message(user, message_id) -> ChatMessage:
+    """Soft-delete a message: its author, or a moderator (any room). Raises NotFound or
+    PermissionDenied; deleting twice changes nothing."""
+    message = get_message(user, message_id, moderating=True)
+    if message.author_id != user.id and not permissions.is_moderator(user):
+        raise PermissionDenied(_("You can only delete your own messages."))
+    if message.is_deleted:
+        return message
+    message.deleted_at = utcnow()
+    message.deleted_by_id = user.id
+    db.session.commit()
+    chat_realtime.message_updated(message)
+    return message
+
+
+def revisions_of(user, message_id) -> tuple[ChatMessage, list[ChatMessageRevision]]:
+    """A message and the earlier texts it replaced, oldest first (readers of the room, or
+    moderators)."""
+    message = get_message(user, message_id, moderating=True)
+    revisions = list(db.session.scalars(
+        select(ChatMessageRevision).where(ChatMessageRevision.message_id == message.id)
+        .order_by(ChatMessageRevision.id)))
+    return message, revisions
+
+
+def mark_read(user, room_id, message_id) -> int:
+    """Mark a room read up to a message of it (positions only move forward); returns the
+    position. Raises InvalidInput, NotFound, PermissionDenied."""
+    errors: dict = {}
+    _id_field(message_id, "message_id", errors)
+    if errors:
+        raise InvalidInput(fields=errors)
+    room = get_room(user, room_id)
+    if db.session.scalar(select(ChatMessage.room_id).where(ChatMessage.id == message_id)) \
+            != room.id:
+        raise InvalidInput(fields={"message_id": _("Choose a message of this room.")})
+    where = and_(ChatRoomMember.room_id == room.id, ChatRoomMember.user_id == user.id)
+    moved = db.session.execute(
+        update(ChatRoomMember).where(where, or_(
+            ChatRoomMember.last_read_message_id.is_(None),
+            ChatRoomMember.last_read_message_id < message_id))
+        .values(last_read_message_id=message_id))
+    if moved.rowcount == 0 and db.session.scalar(select(ChatRoomMember.id).where(where)) is None:
+        # Group rooms get their read-state row on first use.
+        db.session.add(ChatRoomMember(room_id=room.id, user_id=user.id,
+                                      last_read_message_id=message_id, created_at=utcnow()))
+        try:
+            db.session.commit()
+        except IntegrityError:  # a concurrent first read created it: move it forward
+            db.session.rollback()
+            return mark_read(user, room_id, message_id)
+    else:
+        db.session.commit()
+    return db.session.scalar(select(ChatRoomMember.last_read_message_id).where(where))
+
+
+# -- promotion to a question ------------------------------------------------------------
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def _markdown_text(value: str) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+def _may_post(user: User | None, group: Group) -> bool:
+    return user is not None and not user.is_deleted and permissions.can_post_in(user, group)
+
+
+def promote(actor, room_id, question_message_id, answer_message_ids, title, tags) -> Question:
+    """Make a question of a group chat message, with later messages as its answers, each
+    credited to its own author; the messages then point at the question.
+
+    Moderators, or the author of the question message. Raises NotFound, PermissionDenied,
+    InvalidInput (naming the field) or Conflict (a message was promoted already).
+    """
+    from forum.services import qa
+
+    _require_user(actor)
+    room = get_room(actor, room_id)
+    errors: dict = {}
+    question_id = _id_field(question_message_id, "question_message_id", errors)
+    answer_ids: list[int] = []
+    if not isinstance(answer_message_ids, list):
+        errors["answer_message_ids"] = _("Give a list of message ids.")
+    elif len(answer_message_ids) > PROMOTE_ANSWERS_MAX:
+        errors["answer_message_ids"] = _("At most %(n)d items.", n=PROMOTE_ANSWERS_MAX)
+    else:
+        for value in answer_message_ids:
+            ident = _id_field(value, "answer_message_ids", errors)
+            if ident is None:
+                break
+            if ident in answer_ids or ident == question_id:
+                errors["answer_message_ids"] = _("Each message once.")
+                break
+            answer_ids.append(ident)
+    if errors:
+        raise InvalidInput(fields=errors)
+    if not room.is_group:
+        raise InvalidInput(_("Only group chats can become questions."),
+                           fields={"room": _("Only group chats can become questions.")})
+    wanted = [question_id, *answer_ids]
+    found = {m.id: m for m in db.session.scalars(
+        select(ChatMessage).where(ChatMessage.id.in_(wanted))
+        .options(joinedload(ChatMessage.author)))}
+    asked = found.get(question_id)
+    if asked is None or asked.room_id != room.id or asked.is_deleted:
+        raise InvalidInput(fields={"question_message_id": _("Choose a message of this room.")})
+    if not (permissions.is_moderator(actor) or asked.author_id == actor.id):
+        raise PermissionDenied(
+            _("Only moderators or the author of the question can turn chat into a question."))
+    answers = sorted((found.get(i) for i in answer_ids), key=lambda m: m.id if m else 0)
+    if any(m is None or m.room_id != room.id or m.is_deleted or m.id < asked.id
+           for m in answers):
+        raise InvalidInput(fields={"answer_message_ids": _(
+            "Choose later messages of this room that are not deleted.")})
+    if any(m.promoted_question_id is not None for m in [asked, *answers]):
+        raise Conflict(_("Some of these messages were made into a question already."))
+    group = room.group
+    if not _may_post(asked.author, group):
+        raise InvalidInput(fields={"question_message_id": _(
+            "The author of this message can no longer post in this group.")})
+    if any(not _may_post(m.author, group) for m in answers):
+        raise InvalidInput(fields={"answer_message_ids": _(
+            "The author of one of these messages can no longer post in this group.")})
+    footer = _("From the chat of %(group)s on %(date)s", group=_markdown_text(group.name),
+               date=asked.created_at.date().isoformat())
+    body = f"{asked.body_source.rstrip()}\n\n*{footer}*"
+    # The Q&A services commit the question and each answer themselves; everything that
+    # could refuse was checked above, so a half-made question is not left behind.
+    question = qa.ask_question(asked.author, title=title, body=body, group=group.slug,
+                               tags=tags, system=True)
+    question_pk = question.id
+    for message in answers:
+        qa.post_answer(message.author, question_pk, message.body_source, system=True)
+    promoted_ids = [asked.id, *(m.id for m in answers)]
+    db.session.execute(update(ChatMessage).where(ChatMessage.id.in_(promoted_ids))
+                       .values(promoted_question_id=question_pk))
+    db.session.commit()
+    for message in db.session.scalars(select(ChatMessage).where(
+            ChatMessage.id.in_(promoted_ids)).order_by(ChatMessage.id)
+            .options(selectinload(ChatMessage.author))):
+        chat_realtime.message_updated(message)
+    return db.session.get(Question, question_pk)
+
+
+def chat_source_of(question_id: int) -> tuple[int, int] | None:
+    """(room id, message id) of the chat a question was made from, or None."""
+    row = db.session.execute(
+        select(ChatMessage.room_id, ChatMessage.id)
+        .where(ChatMessage.promoted_question_id == question_id)
+        .order_by(ChatMessage.id).limit(1)).first()
+    return (row[0], row[1]) if row else None
+
+
+# -- ending sockets (accounts call these after their commit) ------------------------------
+
+
+def end_sockets_for_session(token: str | None) -> int:
+    """Disconnect the /chat sockets opened with one login session (by its raw token), on
+    every process. Call after the session ended (logout)."""
+    if not token or not isinstance(token, str):
+        return 0
+    return chat_realtime.end_sockets(chat_realtime.session_channel(token_hash(token)))
+
+
+def end_sockets_for_user(user_id: int) -> int:
+    """Disconnect every /chat socket of a user, on every process (password change or reset,
+    account deletion, all sessions ended)."""
+    return chat_realtime.end_sockets(chat_realtime.user_channel(user_id))
+
+
+def end_sockets_for_api_token(token_id: int) -> int:
+    """Disconnect the /chat sockets opened with one API token (after it was revoked)."""
+    return chat_realtime.end_sockets(chat_realtime.token_channel(token_id))
+
+
+def end_room_access(user_id: int, group_id: int) -> None:
+    """Take a user's sockets out of a group's room after they left the group (no more
+    broadcasts reach them; their next event there is refused anyway)."""
+    room_id = db.session.scalar(select(ChatRoom.id).where(ChatRoom.group_id == group_id))
+    if room_id is not None:
+        chat_realtime.leave_room_everywhere(user_id, room_id)
