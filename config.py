@@ -91,6 +91,7 @@ class BaseSettings:
     LANGUAGES = ("en", "fr")
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
+    PASSWORD_HASH_METHOD = "scrypt"  # Werkzeug's default cost (N=2**15, r=8, p=1)
     LOGIN_SESSION_DAYS = 30
     API_TOKEN_DAYS = 30
     PASSWORD_RESET_MINUTES = 60
@@ -120,6 +121,8 @@ class TestConfig(Config):
         super().__init__()
         self.TESTING = True
         self.DEMO = False
+        # Still scrypt, at a cost that keeps a thousand test logins fast.
+        self.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
         self.REDIS_URL = overrides.pop("REDIS_URL", None)
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url)

@@ -260,3 +260,12 @@ def test_profile_patch_is_self_or_admin(api, make_user, who, status):
     assert response.status_code == status
     expected = "Asia" if status == 200 else ""
     assert api.get("/api/v1/users/amina").get_json()["region"] == expected
+
+
+def test_production_hashes_use_werkzeug_scrypt_default_cost(make_app, api):
+    app = make_app(PASSWORD_HASH_METHOD="scrypt")
+    from forum.services.accounts import register_user
+
+    with app.app_context():
+        user = register_user("kofi", "kofi@example.org", "volta river clinic", system=True)
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
