@@ -80,6 +80,15 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
 
 
+def _cooperative() -> bool:
+    """True under gevent (make serve), where a wait inside SQLite's C code freezes the process."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return monkey.is_module_patched("threading")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_on_connect(dbapi_connection, connection_record):
     """SQLite: WAL, a busy timeout, foreign keys, and transactions we start ourselves."""
@@ -91,10 +100,15 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    # Under gevent the long wait happens in _sqlite_on_begin, in Python, where other
+    # greenlets (the lock holder among them) can run; SQLite itself only waits briefly.
+    cursor.execute(f"PRAGMA busy_timeout={20 if _cooperative() else 30000}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+SQLITE_LOCK_WAIT = 30.0  # seconds a transaction waits for the write lock before failing
 
 
 @event.listens_for(Engine, "begin")
@@ -103,10 +117,26 @@ def _sqlite_on_begin(conn):
 
     A deferred transaction that reads and then writes fails at once with "database is
     locked" when another writer committed in between (the busy timeout does not apply).
-    BEGIN IMMEDIATE makes concurrent writers queue on the busy timeout instead.
+    BEGIN IMMEDIATE makes concurrent writers queue instead; the queueing is a Python loop
+    that sleeps (a gevent-friendly sleep under `make serve`) until the lock is free.
     """
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if conn.dialect.name != "sqlite":
+        return
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT
+    pause = 0.001
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as error:
+            if "locked" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 def _load_user_from_session(req):

@@ -3,7 +3,7 @@
 import secrets
 from urllib.parse import urljoin, urlsplit
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
@@ -46,6 +46,22 @@ def content_security_policy() -> str:
 
 def register_web_hooks(app: Flask) -> None:
     """Headers on every response and helpers in every template."""
+
+    @app.before_request
+    def read_body_and_refuse_nul():
+        """Read the whole body before any database work, and refuse NUL characters.
+
+        Reading first means a slow client never holds a database transaction open while
+        its body trickles in (under gevent that would stall the whole process on SQLite).
+        NUL characters cannot be stored in PostgreSQL text: refuse them up front.
+        """
+        if request.method in {"POST", "PUT", "PATCH", "DELETE"}:
+            request.get_data(cache=True, parse_form_data=True)
+        values = [request.path, *request.args.values()]
+        if request.method != "GET":
+            values.extend(request.form.values())
+        if any("\x00" in value for value in values):
+            abort(400)
 
     @app.after_request
     def security_headers(response):

@@ -175,3 +175,24 @@ def test_health_reports_an_unreachable_redis(make_app):
 
 def test_debug_is_off_and_tracebacks_are_not_propagated(app):
     assert not app.debug
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("GET", "/api/v1/users/as%00ker", {}, 400),
+        ("GET", "/questions?tag=a%00b", {}, 400),
+        ("POST", "/api/v1/users", {"json": {"username": "a\x00b", "email": "a@example.org",
+                                            "password": "long enough pass"}}, 422),
+        ("POST", "/register", {"data": {"username": "a\x00b"}}, 400),
+    ],
+)
+def test_nul_characters_are_refused_not_stored(app, method, path, kwargs, status):
+    from forum.models import User
+
+    response = app.test_client().open(path, method=method, **kwargs)
+    assert response.status_code == status
+    with app.app_context():
+        from forum.extensions import db
+
+        assert db.session.query(User).count() == 0

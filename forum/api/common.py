@@ -52,10 +52,22 @@ def json_body(*, allowed: set[str], required: set[str] = frozenset()) -> dict:
     if not isinstance(data, dict):
         raise BadRequest(_("The body must be a JSON object."))
     errors = {key: _("Unknown field.") for key in data if key not in allowed}
+    errors.update({key: _("Remove the NUL characters: they cannot be stored.")
+                   for key, value in data.items() if key in allowed and _has_nul(value)})
     errors.update({key: _("This field is required.") for key in required if key not in data})
     if errors:
         raise InvalidInput(fields=errors)
     return data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
 
 
 def page_args() -> tuple[int, int]:
