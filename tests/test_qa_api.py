@@ -387,9 +387,9 @@ def test_nul_characters_in_answers_edits_filters_and_tags_are_refused(api, app, 
         ("PATCH", f"/api/v1/posts/{thread['answer']}", {"body": "a\x00b"}, 422),
         ("PATCH", f"/api/v1/questions/{thread['question']}", {"tags": ["a\x00"]}, 422),
         ("PUT", "/api/v1/tags/implants", {"description": "a\x00b"}, 422),
-        ("PUT", "/api/v1/tags/impl%00ants", {"description": "ab"}, 404),
-        ("GET", "/api/v1/questions?group=west%00africa", None, 404),
-        ("GET", "/api/v1/questions?tag=impl%00ants", None, 422),
+        ("PUT", "/api/v1/tags/impl%00ants", {"description": "ab"}, 400),
+        ("GET", "/api/v1/questions?group=west%00africa", None, 400),
+        ("GET", "/api/v1/questions?tag=impl%00ants", None, 400),
     ]:
         who = {"PATCH": "helper" if "/posts/" in path else "asker", "PUT": "mod"}.get(
             method, "peer")
