@@ -1,6 +1,6 @@
 # Tacit: `make run` serves the demo forum, `make test` runs every test. Both set themselves up.
-# Debian's own Python 3.11 when it is there: under `make serve` (gevent) a pyenv-built
-# CPython 3.11.7 crashed the worker with SIGSEGV under load, Debian's 3.11.2 never did.
+# Debian's own Python when it is there (what a fresh Debian machine runs); any other with
+# `make PYTHON=python3.12 ...`. See README, "Known problem", before serving on Python 3.11.
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
