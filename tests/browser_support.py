@@ -152,3 +152,36 @@ class FrenchStrings:
         """Strings translated in the .po that the compiled catalog does not show yet."""
         return [m for m in msgids
                 if m in self.source and self.compiled.gettext(m) != self.source[m]]
+
+
+DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (import this fixture into the module)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = launch_chromium(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def new_context(browser, server):
+    """Open a browser context on the module's `server` (English, desktop size unless told)."""
+    opened = []
+
+    def make(**options):
+        options.setdefault("base_url", server.url)
+        options.setdefault("locale", "en-US")
+        options.setdefault("viewport", DESKTOP)
+        context = browser.new_context(**options)
+        context.set_default_timeout(10_000)
+        opened.append(context)
+        return context
+
+    yield make
+    for context in opened:
+        context.close()

@@ -11,17 +11,19 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.browser_support import PageProblems, launch_chromium, require_chromium
+from tests.browser_support import (
+    PageProblems,
+    require_chromium,
+)
 from tests.servers import ServerProcess
 
 require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 pytestmark = [pytest.mark.browser]
 
 DEMO_PASSWORD = "tacit-demo-2026"
-DESKTOP = {"width": 1280, "height": 800}
 GROUP = "supply-journeys"
 EARLIER_TITLE = "Implant stock-outs in rural clinics every quarter"
 
@@ -35,31 +37,8 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        launched = launch_chromium(playwright)
-        yield launched
-        launched.close()
 
 
-@pytest.fixture
-def new_context(browser, server):
-    """Open a browser context on the server (English, desktop size unless told)."""
-    opened = []
-
-    def make(**options):
-        options.setdefault("base_url", server.url)
-        options.setdefault("locale", "en-US")
-        options.setdefault("viewport", DESKTOP)
-        context = browser.new_context(**options)
-        context.set_default_timeout(10_000)
-        opened.append(context)
-        return context
-
-    yield make
-    for context in opened:
-        context.close()
 
 
 @pytest.fixture(scope="module")
