@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from forum.api import bp
 from forum.api.common import current_api_user, json_body, page_args, token_required
-from forum.api.openapi import AUTH_ERRORS, SECURED, _body, _error_response, _json
+from forum.api.openapi import AUTH_ERRORS, BODY_ERRORS, SECURED, _body, _error_response, _json
 from forum.chat_realtime import message_json
 from forum.errors import InvalidInput
 from forum.schemas import author_json, question_json
@@ -107,11 +107,6 @@ def promote(id):
 
 ROOM_ID = {"name": "id", "in": "path", "required": True,
            "schema": {"type": "integer", "minimum": 1}}
-BODY_ERRORS = {
-    "400": _error_response("Not JSON, or the wrong shape (bad_request)"),
-    "413": _error_response("Body too large (too_large)"),
-    "422": _error_response("Field validation failed (invalid), with `fields`"),
-}
 NO_ROOM = _error_response("No such room, or one you may not enter: a private group's room, "
                           "someone else's direct room (not_found)")
 NOT_MEMBER = _error_response("A public group's room, and you are not a member (forbidden)")

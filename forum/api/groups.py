@@ -5,7 +5,18 @@ from flask_babel import gettext as _
 
 from forum.api import bp
 from forum.api.common import current_api_user, paginate, token_required
-from forum.api.openapi import AUTH_ERRORS, SECURED, _body, _error_response, _json
+from forum.api.openapi import (
+    AUTH_ERRORS,
+    BAD_TOKEN,
+    BODY_ERRORS,
+    INVALID,
+    OPTIONAL_AUTH,
+    PAGE_PARAMS,
+    SECURED,
+    _body,
+    _error_response,
+    _json,
+)
 from forum.api.qa import body_first, body_of, has_nul, optional_user
 from forum.errors import NotFound
 from forum.schemas import group_json
@@ -90,19 +101,6 @@ def remove_member(slug, username):
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 USERNAME = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
-PAGE_PARAMS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "per_page", "in": "query",
-     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-]
-OPTIONAL_AUTH = [{}, {"bearer": []}]
-BAD_TOKEN = _error_response("A bearer token was sent but is unknown, expired or revoked")
-INVALID = _error_response("Field validation failed (invalid), with `fields`")
-BODY_ERRORS = {
-    "400": _error_response("Not JSON, or the wrong shape (bad_request)"),
-    "413": _error_response("Body too large (too_large)"),
-    "422": INVALID,
-}
 HIDDEN = _error_response("No such group, or a private group you are not in (not_found)")
 FOLLOWING = {
     "description": "OK",

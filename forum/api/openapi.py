@@ -42,6 +42,21 @@ ERRORS = {
     "429": _error_response("Rate limited (rate_limited), with Retry-After"),
 }
 AUTH_ERRORS = {"401": _error_response("No, expired or revoked token (unauthorized)")}
+
+# Shared by every API module's OPENAPI_PATHS.
+PAGE_PARAMS = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query",
+     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
+]
+OPTIONAL_AUTH = [{}, {"bearer": []}]
+BAD_TOKEN = _error_response("A bearer token was sent but is unknown, expired or revoked")
+INVALID = _error_response("Field validation failed (invalid), with `fields`")
+BODY_ERRORS = {
+    "400": _error_response("Not JSON, or the wrong shape (bad_request)"),
+    "413": _error_response("Body too large (too_large)"),
+    "422": INVALID,
+}
 SECURED = [{"bearer": []}]
 
 USER_SCHEMA = {

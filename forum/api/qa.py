@@ -21,7 +21,18 @@ from forum.api.common import (
     paginate,
     token_required,
 )
-from forum.api.openapi import AUTH_ERRORS, SECURED, _body, _error_response, _json
+from forum.api.openapi import (
+    AUTH_ERRORS,
+    BAD_TOKEN,
+    BODY_ERRORS,
+    INVALID,
+    OPTIONAL_AUTH,
+    PAGE_PARAMS,
+    SECURED,
+    _body,
+    _error_response,
+    _json,
+)
 from forum.errors import InvalidInput, NotFound, Unauthorized
 from forum.extensions import db
 from forum.models import Question, QuestionTag, Tag
@@ -327,19 +338,6 @@ ID_PARAM = {"name": "id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 NAME_PARAM = {"name": "name", "in": "path", "required": True,
               "schema": {"type": "string", "maxLength": 30}}
-PAGE_PARAMS = [
-    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-    {"name": "per_page", "in": "query",
-     "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-]
-OPTIONAL_AUTH = [{}, {"bearer": []}]
-BAD_TOKEN = _error_response("A bearer token was sent but is unknown, expired or revoked")
-INVALID = _error_response("Field validation failed (invalid), with `fields`")
-BODY_ERRORS = {
-    "400": _error_response("Not JSON, or the wrong shape (bad_request)"),
-    "413": _error_response("Body too large (too_large)"),
-    "422": INVALID,
-}
 POSTING_ERRORS = {
     **BODY_ERRORS,
     "409": _error_response("The same text posted by you in the last 5 minutes (conflict)"),
