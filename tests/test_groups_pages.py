@@ -96,7 +96,7 @@ def test_group_page_shows_its_description_and_only_its_questions(app, browser, p
     assert '<form method="get" action="/groups/west-africa" class="filters">' in html
     assert "1 question" in html
     filtered = text(browser(None).get("/groups/east-africa?lang=en"))
-    assert f'href="/questions/{other}"' not in filtered and "0 questions" in filtered
+    assert f'href="/questions/{other}"' not in filtered and "No questions match." in filtered
     assert browser(None).get("/groups/nowhere").status_code == 404
     make_question(people["awa"], "west-africa", title="Another West African question")
     odd = browser(None).get("/groups/west-africa?slug=elsewhere&per_page=1")

@@ -571,27 +571,31 @@ def test_question_list_filters_sort_and_pages_without_javascript(app, browser, p
         vote_question(db.session.get(User, people["peer"]), ids[0], 1)
     page = browser(None)
     html = text(page.get("/questions"))
-    assert html.count('<li class="q">') == 20 and "25 questions" in html
-    assert "Page 1 of 2" in html and 'href="/questions?page=2"' in html
+    assert html.count('<li class="q">') == 20 and "Page 1<" in html
+    assert 'href="/questions?page=2"' in html and 'rel="prev"' not in html
     assert '<form method="get" action="/questions" class="filters">' in html
     second = text(page.get("/questions?page=2"))
     assert second.count('<li class="q">') == 5 and 'rel="prev"' in second
+    assert "Page 2<" in second and 'rel="next"' not in second  # 25 rows: no third page
     assert text(page.get("/questions?per_page=100")).count('<li class="q">') == 25
     assert text(page.get("/questions?per_page=1000")).count('<li class="q">') == 25
     assert text(page.get("/questions?page=abc")).count('<li class="q">') == 20
-    assert "9 questions" in text(page.get("/questions?lang=fr"))
-    assert "12 questions" in text(page.get("/questions?tag=implants"))
-    unanswered = text(page.get("/questions?status=unanswered"))
-    assert "24 questions" in unanswered and f'href="/questions/{ids[3]}"' not in unanswered
+    assert text(page.get("/questions?lang=fr&per_page=100")).count('<li class="q">') == 9
+    assert text(page.get("/questions?tag=implants&per_page=100")).count('<li class="q">') == 12
+    unanswered = text(page.get("/questions?status=unanswered&per_page=100"))
+    assert unanswered.count('<li class="q">') == 24
+    assert f'href="/questions/{ids[3]}"' not in unanswered
     by_votes = text(page.get("/questions?sort=votes&per_page=30"))
     assert by_votes.index(f'/questions/{ids[0]}"') < by_votes.index(f'/questions/{ids[1]}"')
     assert '<option value="votes" selected>' in by_votes
     newest = text(page.get("/questions"))
     assert newest.index(f'/questions/{ids[24]}"') < newest.index(f'/questions/{ids[23]}"')
     filtered = text(page.get("/questions?lang=en&per_page=5"))
-    assert "16 questions" in filtered and "Page 1 of 4" in filtered
+    assert filtered.count('<li class="q">') == 5 and "Page 1<" in filtered
     assert 'href="/questions?lang=en&amp;per_page=5&amp;page=2"' in filtered
     assert '<input type="hidden" name="per_page" value="5">' in filtered
+    last = text(page.get("/questions?lang=en&per_page=5&page=4"))  # 16 English questions
+    assert last.count('<li class="q">') == 1 and 'rel="next"' not in last
     odd = page.get("/questions?_external=1&_scheme=javascript&_anchor=x&endpoint=y")
     assert odd.status_code == 200 and 'href="/questions?page=2"' in text(odd)
     assert "javascript:" not in text(odd)
@@ -608,11 +612,11 @@ def test_tags_list_tag_page_and_moderator_description(app, browser, people, grou
     assert html.index('href="/tags/implants"') < html.index('href="/tags/pills"')
     assert "× 2" in html and "× 1" in html
     tag_page = text(page.get("/tags/implants"))
-    assert "Questions tagged implants" in tag_page and "2 questions" in tag_page
+    assert "Questions tagged implants" in tag_page and tag_page.count('<li class="q">') == 2
     assert "Edit the description" not in tag_page
     assert page.get("/tags/nothing-here").status_code == 404
     french = page.get("/tags/implants?lang=fr")
-    assert french.status_code == 200 and "0 questions" in text(french)
+    assert french.status_code == 200 and "No questions match." in text(french)
     mod = browser("mod")
     assert "Edit the description" in text(mod.get("/tags/implants"))
     response = mod.post_form("/tags/implants/description",
@@ -710,7 +714,7 @@ def test_private_group_questions_never_show_to_outsiders(app, browser, people, m
             assert "zebracanary" not in text(response).lower(), (who, path)
         assert page.get("/tags/zebracanary?lang=en").status_code == 404
         tagged = text(page.get("/questions?tag=zebracanary"))
-        assert "Zebracanary question" not in tagged and "0 questions" in tagged
+        assert "Zebracanary question" not in tagged and "No questions match." in tagged
         for path in (f"/questions/{qid}", f"/posts/{aid}/fragment", f"/posts/{aid}/reply",
                      "/tags/zebracanary",
                      f"/questions/{qid}/revisions", f"/posts/{aid}/revisions",

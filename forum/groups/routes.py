@@ -11,6 +11,7 @@ from forum import permissions
 from forum.errors import NotFound, PermissionDenied, ServiceError
 from forum.extensions import db
 from forum.groups import bp
+from forum.qa.presenters import question_rows
 from forum.qa.routes import check_form, list_filters, me, paginate, show_on_form
 from forum.services import groups as groups_service
 from forum.services.threads import question_list_query
@@ -70,10 +71,10 @@ def group(slug):
     found = groups_service.get_visible_group(user, slug)
     member = groups_service.is_member(user, found)
     filters = list_filters(group=found.slug)
-    items, pager = paginate(question_list_query(user, **filters))
+    items, pager = paginate(question_list_query(user, summaries=True, **filters))
     member_form = MemberForm() if found.private and permissions.can_manage_groups(user) else None
     return render_template("groups/group.html", group=found, member=member,
-                           questions=items, pager=pager, filters=filters,
+                           questions=question_rows(items), pager=pager, filters=filters,
                            member_form=member_form)
 
 

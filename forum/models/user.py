@@ -131,3 +131,10 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+def author_columns() -> tuple:
+    """The User columns that show an author (pages and author_json): load only these when
+    listing many posts, not the profile's text and JSON fields."""
+    return (User.id, User.username, User.display_name, User.role, User.verified_expert,
+            User.deleted_at)

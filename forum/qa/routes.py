@@ -7,10 +7,9 @@ the service's status, never as a 500.
 """
 
 import difflib
-from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_timedelta, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -20,7 +19,7 @@ from forum.auth.routes import apply_errors
 from forum.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, ServiceError
 from forum.extensions import db
 from forum.models import Post, Question, QuestionTag, Tag, utcnow
-from forum.qa import bp
+from forum.qa import bp, presenters
 from forum.qa.forms import (
     AskForm,
     ConfirmForm,
@@ -28,12 +27,11 @@ from forum.qa.forms import (
     PostForm,
     TagDescriptionForm,
 )
-from forum.services import qa, search, votes
+from forum.services import chat, qa, search, votes
 from forum.services.groups import visible_groups_query
 from forum.services.threads import (
     MAX_INDENT,
     PostNode,
-    count_rows,
     load_thread,
     question_list_query,
 )
@@ -84,22 +82,23 @@ def _page_url(page: int) -> str:
 
 
 def paginate(stmt, *, per_page: int = PER_PAGE, rows: bool = False):
-    """One page of a select() (?page=, ?per_page= up to 100): (items, pager), two queries
-    plus the statement's eager loads, however many rows the page shows."""
+    """One page of a select() (?page=, ?per_page= up to 100): (items, pager).
+
+    One query plus the statement's eager loads, however many rows the page shows and however
+    large the forum: it asks for one row more than it shows to know whether a next page
+    exists, rather than counting every matching row (an O(rows) scan on each page view).
+    """
     page = _int_arg("page", 1, MAX_PAGE)
     per_page = _int_arg("per_page", per_page, MAX_PER_PAGE)
-    total = count_rows(stmt)
-    limited = stmt.limit(per_page).offset((page - 1) * per_page)
+    limited = stmt.limit(per_page + 1).offset((page - 1) * per_page)
     items = db.session.execute(limited).all() if rows else db.session.scalars(limited).all()
-    pages = max(1, -(-total // per_page))
+    more = len(items) > per_page
     pager = {
         "page": page,
-        "pages": pages,
-        "total": total,
         "prev": _page_url(page - 1) if page > 1 else None,
-        "next": _page_url(page + 1) if page < pages else None,
+        "next": _page_url(page + 1) if more else None,
     }
-    return items, pager
+    return items[:per_page], pager
 
 
 def error_headers(error: ServiceError) -> dict:
@@ -141,18 +140,13 @@ def _post_url(post) -> str:
 @bp.app_template_filter("ago")
 def ago_filter(value) -> str:
     """'3 hours ago' in the reader's language."""
-    if value is None:
-        return ""
-    delta = value - utcnow()  # Babel reads a negative delta as the past: "3 hours ago"
-    if abs(delta) < timedelta(seconds=45):
-        return _("just now")
-    return format_timedelta(delta, add_direction=True, threshold=0.9)
+    return presenters.ago(value)
 
 
 @bp.app_template_filter("iso")
 def iso_filter(value) -> str:
     """ISO 8601 with its UTC offset, for <time datetime>."""
-    return value.isoformat(timespec="seconds") if value else ""
+    return presenters.iso(value)
 
 
 # -- lists ------------------------------------------------------------------------------
@@ -162,8 +156,9 @@ def iso_filter(value) -> str:
 def questions():
     user = me()
     filters = list_filters()
-    items, pager = paginate(question_list_query(user, **filters))
-    return render_template("qa/questions.html", questions=items, pager=pager, filters=filters)
+    items, pager = paginate(question_list_query(user, summaries=True, **filters))
+    return render_template("qa/questions.html", questions=presenters.question_rows(items),
+                           pager=pager, filters=filters)
 
 
 def tag_counts_query(user):
@@ -196,16 +191,16 @@ def _get_tag(name) -> Tag:
 def _render_tag(tag: Tag, form=None, status: int = 200):
     user = me()
     filters = list_filters(tag=tag.name)
-    items, pager = paginate(question_list_query(user, **filters))
-    if not pager["total"]:
+    items, pager = paginate(question_list_query(user, summaries=True, **filters))
+    if not items:
         # A tag used only in private groups stays unknown to outsiders (a filter that
-        # matches nothing is still a page, though).
-        filtered = filters["status"] or filters["lang"]
-        if not filtered or not count_rows(question_list_query(user, tag=tag.name)):
+        # matches nothing, or a page past the end, is still a page, though).
+        if db.session.scalars(question_list_query(user, tag=tag.name).limit(1)).first() is None:
             raise NotFound(_("No such tag."))
     if form is None and permissions.can_edit_tags(user):
         form = TagDescriptionForm(description=tag.description)
-    return render_template("qa/tag.html", tag=tag, questions=items, pager=pager,
+    return render_template("qa/tag.html", tag=tag, questions=presenters.question_rows(items),
+                           pager=pager,
                            filters=filters, form=form), status
 
 
@@ -289,7 +284,10 @@ def _render_question(question_id, *, form=None, status: int = 200, headers=None)
     if form is None and can_answer:
         form = PostForm()
     return render_template("qa/question.html", thread=thread, q=q, form=form,
-                           can_answer=can_answer, can=permissions), status, headers or {}
+                           posts=presenters.present_thread(user, thread),
+                           labels=presenters.post_labels(q),
+                           can_answer=can_answer, can=permissions,
+                           chat_source=chat.chat_source_of(q.id)), status, headers or {}
 
 
 @bp.route(QUESTION)
@@ -308,7 +306,8 @@ def post_fragment(post_id):
         node.reply_to = db.session.get(Post, post.parent_id)
     _mine_q, mine = votes.my_votes(user, question_id=q.id, post_ids=[post.id])
     node.my_vote = mine.get(post.id, 0)
-    return render_template("qa/post_fragment.html", node=node, q=q, can=permissions)
+    view = presenters.present_post(user, node, q, utcnow())
+    return render_template("qa/post_fragment.html", view=view, labels=presenters.post_labels(q))
 
 
 @bp.route(f"{QUESTION}/answer", methods=["POST"])

@@ -3,13 +3,14 @@
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from forum import permissions
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
+from forum.models.user import author_columns
 from forum.services.qa import as_id, clean_tag_name
 from forum.services.votes import my_votes
 
@@ -20,11 +21,13 @@ MAX_INDENT = 4  # replies deeper than this are shown flat, "in reply to @name"
 
 def question_list_query(user, *, group: str | None = None, tag: str | None = None,
                         status: str | None = None, sort: str | None = None,
-                        lang: str | None = None):
+                        lang: str | None = None, summaries: bool = False):
     """A select() of the questions `user` may see, filtered and sorted.
 
     Raises NotFound for a group the user may not see, InvalidInput for bad filters. The
     rows come with author, group and tags loaded (a fixed number of queries per page).
+    `summaries` leaves the bodies unloaded (list pages show titles; reading a body then
+    raises rather than quietly costing a query per row).
     """
     errors = {}
     if status not in (None, "", *STATUSES):
@@ -66,13 +69,12 @@ def question_list_query(user, *, group: str | None = None, tag: str | None = Non
         stmt = stmt.order_by(Question.last_activity_at.desc(), Question.id.desc())
     else:
         stmt = stmt.order_by(Question.created_at.desc(), Question.id.desc())
-    return stmt.options(joinedload(Question.author), joinedload(Question.group),
-                        selectinload(Question.tags))
-
-
-def count_rows(stmt) -> int:
-    return db.session.scalar(select(func.count()).select_from(
-        stmt.order_by(None).options().subquery()))
+    stmt = stmt.options(joinedload(Question.author).load_only(*author_columns()),
+                        joinedload(Question.group), selectinload(Question.tags))
+    if summaries:
+        stmt = stmt.options(*(defer(column, raiseload=True) for column in (
+            Question.body_source, Question.body_html, Question.body_text)))
+    return stmt
 
 
 @dataclass
@@ -118,7 +120,8 @@ def load_thread(user, question_id) -> Thread:
         raise NotFound(_("No such question."))
     posts = db.session.scalars(
         select(Post).where(Post.question_id == question.id)
-        .options(joinedload(Post.author)).order_by(Post.created_at, Post.id)).all()
+        .options(joinedload(Post.author).load_only(*author_columns()))
+        .order_by(Post.created_at, Post.id)).all()
     my_q, my_p = my_votes(user, question_id=question.id, post_ids=[p.id for p in posts])
     is_moderator = permissions.is_moderator(user)
     nodes = {p.id: PostNode(post=p, my_vote=my_p.get(p.id, 0)) for p in posts}

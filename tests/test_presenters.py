@@ -1,0 +1,52 @@
+"""The page shortcuts of forum/qa/presenters.py and forum/web.py give what the slow paths give.
+
+The question page computes "3 hours ago" and its links once per wording and per endpoint
+instead of asking Babel and url_for per post; these tests pin the shortcuts to the originals.
+"""
+
+from datetime import timedelta
+
+import pytest
+from flask import url_for
+from flask_babel import force_locale, format_timedelta
+
+from forum.models import utcnow
+from forum.qa.presenters import ago
+from forum.web import id_link
+
+# Around every unit boundary Babel uses (0.9 of a unit switches up), and far out.
+SECONDS = sorted({
+    *range(45, 200, 7), 3000, 3239, 3240, 3241, 5400, 3600 * 20, 3600 * 21.6, 3600 * 22,
+    86400 * 3, 86400 * 6.3, 86400 * 6.4, 86400 * 10.5, 86400 * 26.9, 86400 * 27,
+    86400 * 27.1, 86400 * 40, 86400 * 328.4, 86400 * 328.6, 86400 * 400, 86400 * 365 * 7.5,
+})
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_ago_words_every_delta_as_babel_does(app, locale):
+    now = utcnow()
+    with app.test_request_context("/"), force_locale(locale):
+        for seconds in SECONDS:
+            for sign in (-1, 1):
+                moment = now + timedelta(seconds=sign * seconds)
+                expected = format_timedelta(moment - now, add_direction=True, threshold=0.9)
+                assert ago(moment, now) == expected, (locale, sign * seconds)
+        assert ago(now - timedelta(seconds=10), now) == ("just now" if locale == "en"
+                                                         else "à l'instant")
+        assert ago(None) == ""
+
+
+def test_id_link_builds_what_url_for_builds(app):
+    for root in ("", "/forum"):
+        with app.test_request_context("/", base_url=f"http://example.org{root}"):
+            for endpoint, argument in [("qa.question", "question_id"),
+                                       ("qa.post_reply", "post_id"),
+                                       ("qa.vote_post", "post_id")]:
+                for value in (1, 42, 2**31 - 1):
+                    assert id_link(endpoint, value) == url_for(endpoint, **{argument: value})
+            # An endpoint with two rules needs its argument named.
+            assert id_link("qa.revisions", 7, "post_id") == url_for("qa.revisions", post_id=7)
+            assert id_link("qa.revisions", 7, "question_id") == url_for("qa.revisions",
+                                                                         question_id=7)
+            with pytest.raises(ValueError):
+                id_link("qa.revisions", 7)
