@@ -69,9 +69,10 @@ def _init_extensions(app: Flask) -> None:
 
     csrf.init_app(app)
 
-    from forum.i18n import select_locale
+    from forum.i18n import install_template_gettext, select_locale
 
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
 
     redis_url = app.config.get("REDIS_URL")
     app.config["RATELIMIT_ENABLED"] = True

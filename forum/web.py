@@ -30,14 +30,9 @@ _LINK_MARK = 1987654321  # a marker id within every id converter's range
 _LINK_PARTS: dict[tuple, tuple[str, str]] = {}
 
 
-def id_link(endpoint: str, value: int, argument: str | None = None) -> str:
-    """url_for(endpoint, argument=value) for an id in the path, at the cost of a string join.
-
-    Pages with long lists build several links per row, and url_for walks the URL map each
-    time. The URL is built once per endpoint, argument and script root with a marker id,
-    then split around the marker. `argument` may be left out when the endpoint has one
-    rule with one argument.
-    """
+def link_parts(endpoint: str, argument: str | None = None) -> tuple[str, str]:
+    """The URL of `endpoint` around its id argument: (before, after), built once per
+    endpoint, argument and script root. See id_link()."""
     key = (endpoint, argument, request.script_root)
     parts = _LINK_PARTS.get(key)
     if parts is None:
@@ -49,7 +44,18 @@ def id_link(endpoint: str, value: int, argument: str | None = None) -> str:
         if not marker:
             raise ValueError(f"{endpoint} does not put {argument} in its path")
         parts = _LINK_PARTS[key] = (before, after)
-    return f"{parts[0]}{int(value)}{parts[1]}"
+    return parts
+
+
+def id_link(endpoint: str, value: int, argument: str | None = None) -> str:
+    """url_for(endpoint, argument=value) for an id in the path, at the cost of a string join.
+
+    Pages with long lists build several links per row, and url_for walks the URL map each
+    time. The URL is built once with a marker id, then split around the marker. `argument`
+    may be left out when the endpoint has one rule with one argument.
+    """
+    before, after = link_parts(endpoint, argument)
+    return f"{before}{int(value)}{after}"
 
 
 def content_security_policy() -> str:

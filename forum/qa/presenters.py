@@ -16,14 +16,15 @@ from functools import lru_cache
 
 from babel.dates import TIMEDELTA_UNITS
 from babel.dates import format_timedelta as babel_format_timedelta
-from flask_babel import get_locale, ngettext
-from flask_babel import gettext as _
+from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from forum import permissions
+from forum.i18n import gettext as _
+from forum.i18n import ngettext
 from forum.models import Post, Question, utcnow
 from forum.services.threads import PostNode, Thread
-from forum.web import id_link
+from forum.web import link_parts
 
 AGO_THRESHOLD = 0.9  # as Babel's format_timedelta(threshold=0.9): "4 weeks", then "1 month"
 JUST_NOW_SECONDS = 45
@@ -38,7 +39,7 @@ def _relative(locale: str, unit: str, value: int, future: bool) -> str:
                                   locale=locale)
 
 
-def ago(value: datetime | None, now: datetime | None = None) -> str:
+def ago(value: datetime | None, now: datetime | None = None, locale: str | None = None) -> str:
     """'3 hours ago' in the reader's language, as Babel words it, cached per wording.
 
     Babel picks the largest unit worth at least 0.9 of itself and rounds; that choice is made
@@ -52,7 +53,8 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     for unit, per_unit in TIMEDELTA_UNITS:
         amount = abs(seconds) / per_unit
         if amount >= AGO_THRESHOLD or unit == "second":
-            return _relative(str(get_locale()), unit, max(1, int(round(amount))), seconds >= 0)
+            return _relative(locale or str(get_locale()), unit, max(1, int(round(amount))),
+                             seconds >= 0)
     return ""  # not reached: "second" always answers
 
 
@@ -82,9 +84,11 @@ def question_rows(questions: list[Question]) -> list[QuestionRow]:
     from flask import url_for
 
     now = utcnow()
+    locale = str(get_locale())
     titles = {"en": _("Written in English"), "fr": _("Written in French")}
     tag_urls: dict[str, str] = {}
     group_urls: dict[str, str] = {}
+    q_before, q_after = link_parts("qa.question")
     rows = []
     for q in questions:
         tags = []
@@ -96,10 +100,10 @@ def question_rows(questions: list[Question]) -> list[QuestionRow]:
         if slug not in group_urls:
             group_urls[slug] = url_for("groups.group", slug=slug)
         rows.append(QuestionRow(
-            q=q, url=id_link("qa.question", q.id), group_url=group_urls[slug], tags=tags,
+            q=q, url=f"{q_before}{q.id}{q_after}", group_url=group_urls[slug], tags=tags,
             votes=ngettext("%(num)d vote", "%(num)d votes", q.score),
             answers=ngettext("%(num)d answer", "%(num)d answers", q.answer_count),
-            lang_title=titles.get(q.lang, titles["en"]), ago=ago(q.created_at, now),
+            lang_title=titles.get(q.lang, titles["en"]), ago=ago(q.created_at, now, locale),
             iso=iso(q.created_at)))
     return rows
 
@@ -162,8 +166,22 @@ def post_labels(question: Question) -> dict:
     }
 
 
-def present_post(user, node: PostNode, question: Question, now: datetime) -> PostView:
+def _links() -> dict[str, tuple[str, str]]:
+    return {
+        "question": link_parts("qa.question"),
+        "vote": link_parts("qa.vote_post"),
+        "revisions": link_parts("qa.revisions", "post_id"),
+        "reply": link_parts("qa.post_reply"),
+        "edit": link_parts("qa.edit_post"),
+        "delete": link_parts("qa.delete_post"),
+    }
+
+
+def present_post(user, node: PostNode, question: Question, now: datetime,
+                 links: dict[str, tuple[str, str]] | None = None,
+                 locale: str | None = None) -> PostView:
     """One post of the thread as the page shows it (its replies are presented by the caller)."""
+    links = links or _links()
     post = node.post
     is_answer = post.parent_id is None
     view = PostView(
@@ -184,18 +202,25 @@ def present_post(user, node: PostNode, question: Question, now: datetime) -> Pos
             view.reply_to_label = _("in reply to a deleted post")
         else:
             view.reply_to_label = _("in reply to @%(name)s", name=parent.author.username)
-    view.permalink = f"{id_link('qa.question', question.id)}#post-{post.id}"
-    view.ago = ago(post.created_at, now)
+    pid = post.id
+    before, after = links["question"]
+    view.permalink = f"{before}{question.id}{after}#post-{pid}"
+    view.ago = ago(post.created_at, now, locale)
     view.iso = iso(post.created_at)
     if view.form:
-        view.vote_url = id_link("qa.vote_post", post.id)
+        before, after = links["vote"]
+        view.vote_url = f"{before}{pid}{after}"
     if post.edited_at:
-        view.revisions_url = id_link("qa.revisions", post.id, "post_id")
+        before, after = links["revisions"]
+        view.revisions_url = f"{before}{pid}{after}"
     if view.can_reply:
-        view.reply_url = id_link("qa.post_reply", post.id)
+        before, after = links["reply"]
+        view.reply_url = f"{before}{pid}{after}"
     if view.can_edit:
-        view.edit_url = id_link("qa.edit_post", post.id)
-        view.delete_url = id_link("qa.delete_post", post.id)
+        before, after = links["edit"]
+        view.edit_url = f"{before}{pid}{after}"
+        before, after = links["delete"]
+        view.delete_url = f"{before}{pid}{after}"
     return view
 
 
@@ -203,9 +228,11 @@ def present_thread(user, thread: Thread) -> list[PostView]:
     """The answers of a thread, each with its nested replies, ready to print."""
     now = utcnow()
     question = thread.question
+    links = _links()
+    locale = str(get_locale())
 
     def walk(node: PostNode) -> PostView:
-        view = present_post(user, node, question, now)
+        view = present_post(user, node, question, now, links, locale)
         view.replies = [walk(child) for child in node.replies]
         return view
 

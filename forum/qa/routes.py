@@ -19,7 +19,7 @@ from forum.auth.routes import apply_errors
 from forum.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, ServiceError
 from forum.extensions import db
 from forum.models import Post, Question, QuestionTag, Tag, utcnow
-from forum.qa import bp, presenters
+from forum.qa import bp, presenters, render
 from forum.qa.forms import (
     AskForm,
     ConfirmForm,
@@ -277,15 +277,15 @@ def similar():
 
 def _render_question(question_id, *, form=None, status: int = 200, headers=None):
     user = me()
-    thread = load_thread(user, question_id)
+    thread = load_thread(user, question_id, sources=False)
     q = thread.question
     can_answer = (permissions.is_user(user) and not q.is_deleted and q.closed_at is None
                   and permissions.can_view_group(user, q.group, is_member=thread.is_member))
     if form is None and can_answer:
         form = PostForm()
     return render_template("qa/question.html", thread=thread, q=q, form=form,
-                           posts=presenters.present_thread(user, thread),
-                           labels=presenters.post_labels(q),
+                           posts_html=render.posts_html(presenters.present_thread(user, thread),
+                                                        presenters.post_labels(q)),
                            can_answer=can_answer, can=permissions,
                            chat_source=chat.chat_source_of(q.id)), status, headers or {}
 
@@ -307,7 +307,7 @@ def post_fragment(post_id):
     _mine_q, mine = votes.my_votes(user, question_id=q.id, post_ids=[post.id])
     node.my_vote = mine.get(post.id, 0)
     view = presenters.present_post(user, node, q, utcnow())
-    return render_template("qa/post_fragment.html", view=view, labels=presenters.post_labels(q))
+    return render.post_html(view, presenters.post_labels(q))
 
 
 @bp.route(f"{QUESTION}/answer", methods=["POST"])

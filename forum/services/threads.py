@@ -98,12 +98,14 @@ class Thread:
     post_count: int
 
 
-def load_thread(user, question_id) -> Thread:
+def load_thread(user, question_id, *, sources: bool = True) -> Thread:
     """A question with its answers and nested replies, in a fixed number of queries.
 
     Accepted answer first, then by score, then oldest; replies oldest first. Deleted posts
     vanish unless they have visible replies, in which case they stay as placeholders
-    (moderators see them as they were, marked deleted). Raises NotFound.
+    (moderators see them as they were, marked deleted). Raises NotFound. Without `sources`
+    the posts come without their Markdown source and plain text (pages print the HTML;
+    reading those then raises instead of costing a query per post).
     """
     question_id = as_id(question_id)
     if question_id is None:
@@ -120,7 +122,9 @@ def load_thread(user, question_id) -> Thread:
         raise NotFound(_("No such question."))
     posts = db.session.scalars(
         select(Post).where(Post.question_id == question.id)
-        .options(joinedload(Post.author).load_only(*author_columns()))
+        .options(joinedload(Post.author).load_only(*author_columns()),
+                 *(() if sources else (defer(Post.body_source, raiseload=True),
+                                       defer(Post.body_text, raiseload=True))))
         .order_by(Post.created_at, Post.id)).all()
     my_q, my_p = my_votes(user, question_id=question.id, post_ids=[p.id for p in posts])
     is_moderator = permissions.is_moderator(user)
