@@ -50,3 +50,24 @@ def test_id_link_builds_what_url_for_builds(app):
                                                                          question_id=7)
             with pytest.raises(ValueError):
                 id_link("qa.revisions", 7)
+
+
+def test_posts_written_in_python_escape_names_and_keep_the_cleaned_body(
+        app, anon_client, make_user, group, make_question, make_post):
+    """forum/qa/render.py writes the posts without Jinja's autoescape: every name, label and
+    link must still be escaped, and the body is the HTML forum/markup.py cleaned."""
+    asker = make_user("asker")
+    sly = make_user("sly", display_name='<img src=x onerror="alert(1)">Sly & "Co"')
+    question = make_question(asker, group, title="How do we avoid implant stock-outs?")
+    answer = make_post(sly, question_id=question,
+                       body="Use <script>alert(2)</script> **stock cards**.")
+    reply = make_post(asker, parent_id=answer, body="Thanks, @sly.")
+    for path in (f"/questions/{question}", f"/posts/{answer}/fragment"):
+        html = anon_client.get(path).get_data(as_text=True)
+        assert "<img src=x" not in html and "<script>alert(2)" not in html
+        assert '&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Sly &amp; &#34;Co&#34;' in html
+        assert "<strong>stock cards</strong>" in html
+        assert f'id="post-{answer}" data-post-id="{answer}" data-parent-id=""' in html
+    page = anon_client.get(f"/questions/{question}").get_data(as_text=True)
+    assert f'id="post-{reply}" data-post-id="{reply}" data-parent-id="{answer}"' in page
+    assert page.index(f'id="replies-{answer}"') < page.index(f'id="post-{reply}"')
