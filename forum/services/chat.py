@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -606,3 +607,45 @@ def end_room_access(user_id: int, group_id: int) -> None:
     room_id = db.session.scalar(select(ChatRoom.id).where(ChatRoom.group_id == group_id))
     if room_id is not None:
         chat_realtime.leave_room_everywhere(user_id, room_id)
+
+
+# -- what the chat pages show besides messages (forum/chat/views.py) ----------------------
+
+
+def last_activity(room_ids: list[int]) -> dict[int, datetime]:
+    """When each of these rooms got its latest message (rooms without any are left out);
+    one query."""
+    if not room_ids:
+        return {}
+    latest = (select(func.max(ChatMessage.id).label("id"))
+              .where(ChatMessage.room_id.in_(room_ids)).group_by(ChatMessage.room_id)
+              .subquery())
+    rows = db.session.execute(select(ChatMessage.room_id, ChatMessage.created_at)
+                              .join(latest, latest.c.id == ChatMessage.id))
+    return {room_id: created_at for room_id, created_at in rows}
+
+
+@dataclass
+class Promotion:
+    """A question made from chat, as a room page shows it at the messages it came from."""
+
+    question_id: int
+    first_message_id: int  # the question message: the stretch's smallest id
+    title: str | None  # None once the question is deleted
+
+
+def promotions_in(messages: list[ChatMessage]) -> dict[int, Promotion]:
+    """The questions these messages were promoted into, by question id; at most one query."""
+    ids = {m.promoted_question_id for m in messages if m.promoted_question_id is not None}
+    if not ids:
+        return {}
+    first = (select(ChatMessage.promoted_question_id.label("qid"),
+                    func.min(ChatMessage.id).label("first"))
+             .where(ChatMessage.promoted_question_id.in_(ids))
+             .group_by(ChatMessage.promoted_question_id).subquery())
+    rows = db.session.execute(
+        select(first.c.qid, first.c.first, Question.title, Question.deleted_at)
+        .join(Question, Question.id == first.c.qid))
+    return {qid: Promotion(question_id=qid, first_message_id=first_id,
+                           title=None if deleted_at is not None else title)
+            for qid, first_id, title, deleted_at in rows}
