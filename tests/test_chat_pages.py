@@ -506,3 +506,21 @@ def test_direct_rooms_offer_no_promotion(app, login, people):
     with app.app_context():
         mid = db.session.scalar(select(ChatMessage.id))
     assert page.get(f"/chat/rooms/{room_id}/promote?from={mid}").status_code == 404
+
+
+def test_the_room_list_only_reads_for_a_member_of_many_groups(app, people, make_group, join,
+                                                             login):
+    """Group rooms come with their groups, so listing them writes nothing (it used to
+    create missing rooms on the first GET)."""
+    from tests.test_hardening import _snapshot
+
+    for slug in ("east-africa", "south-asia", "sahel"):
+        make_group(slug)
+        join(people["peer"], slug)
+    page = login("peer")
+    page.get("/")
+    before = _snapshot(app)
+    html = page.get("/chat").get_data(as_text=True)
+    assert all(f">{slug.replace('-', ' ').title()}" in html or slug in html
+               for slug in ("east-africa", "south-asia", "sahel"))
+    assert _snapshot(app) == before

@@ -94,3 +94,27 @@ def test_times_come_back_as_utc_on_every_database(app, make_user):
             user.created_at = datetime(2026, 5, 1, 12, 0)
             db.session.commit()
         db.session.rollback()
+
+
+def test_groups_made_before_rooms_came_with_them_get_their_chat_room(tmp_path):
+    """The 9c2b7d4e1a30 data migration: a group from the earlier schema gets one room."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    app = create_app(TestConfig, database_url=url)
+    with app.app_context():
+        upgrade(revision="1b4f56c6fda1")
+        engine = db.engine
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO groups (slug, name, region, description_source, description_html,"
+                " markup_version, private, member_count, question_count, created_at)"
+                " VALUES ('old-group', 'Old group', 'Asia', '', '', 1, 0, 0, 0,"
+                " '2026-01-01 00:00:00.000000')"))
+        upgrade()
+        upgrade()  # already at head: nothing happens twice
+        with engine.connect() as conn:
+            rooms = conn.execute(sa.text(
+                "SELECT r.kind FROM chat_rooms r JOIN groups g ON g.id = r.group_id"
+                " WHERE g.slug = 'old-group'")).all()
+    assert rooms == [("group",)]

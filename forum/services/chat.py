@@ -248,10 +248,10 @@ def rooms_for(user) -> list[RoomSummary]:
     member_groups = (select(Group).join(GroupMembership, GroupMembership.group_id == Group.id)
                      .where(GroupMembership.user_id == user_id))
     groups = list(db.session.scalars(member_groups))
-    group_rooms, committed = _ensure_group_rooms(groups)
-    if committed:  # reload what the commit expired in one query, not one per group
-        groups = list(db.session.scalars(member_groups))
-        user = db.session.get(User, user_id)
+    # Every group has its room from creation (services.groups.create_group, and a migration
+    # for older groups): a page view only reads.
+    group_rooms = {r.group_id: r for r in db.session.scalars(
+        select(ChatRoom).where(ChatRoom.group_id.in_([g.id for g in groups])))} if groups else {}
     me = aliased(ChatRoomMember)
     them = aliased(ChatRoomMember)
     directs = db.session.execute(

@@ -10,7 +10,7 @@ from forum import permissions
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.markup import render_markdown
-from forum.models import Group, GroupMembership, User
+from forum.models import ChatRoom, Group, GroupMembership, User
 from forum.services.accounts import get_user_by_username
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -60,6 +60,8 @@ def create_group(actor: User | None, slug, name, region, description="", *, priv
                   description_html=rendered.html, markup_version=rendered.version,
                   private=private, created_by_id=actor.id if actor else None)
     db.session.add(group)
+    # The group's chat room comes with it (pages only read rooms; see services.chat).
+    db.session.add(ChatRoom(kind="group", group=group))
     try:
         db.session.commit()
     except IntegrityError as exc:
