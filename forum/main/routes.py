@@ -1,6 +1,6 @@
 """Home page and /health."""
 
-from flask import current_app, jsonify, render_template
+from flask import current_app, jsonify, redirect, render_template, url_for
 from sqlalchemy import text
 
 from forum.extensions import db
@@ -41,3 +41,9 @@ def health():
     response.status_code = 200 if ok else 503
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers that ignore <link rel="icon"> still ask here: send them the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
