@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test serve install install-test translations lint bench clean
+.PHONY: run test serve install install-test translations lint bench bench-chat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ lint: install-test
 # built once into bench/data/ (BENCH_QUESTIONS, BENCH_POSTS; uses wrk when installed).
 bench: install
 	$(BIN)/python bench/run.py
+
+# Chat: fan-out (Tacit's /chat beside a bare Flask-SocketIO server, 50 and 200 sockets in one
+# room), then the soak (two servers on PostgreSQL + Redis at 127.0.0.1, one killed with
+# SIGKILL mid-run). Clients: Node's socket.io-client (bench/node, installed by npm ci).
+bench-chat: install
+	$(BIN)/python bench/chat_fanout.py
+	$(BIN)/python bench/chat_soak.py
 
 clean:
 	rm -rf $(VENV) forum/translations/*/LC_MESSAGES/*.mo
