@@ -90,9 +90,45 @@ def _emit(event: str, payload: dict, room: str, *, skip_sid=None) -> None:
     socketio.emit(event, payload, to=room, namespace=CHAT_NAMESPACE, skip_sid=skip_sid)
 
 
-def chat_message(message) -> None:
-    """A new message, to everybody in its room (the sender's sockets too)."""
-    _emit("chat_message", message_json(message), room_channel(message.room_id))
+SENT_TTL = 24 * 3600  # how long a "this message was broadcast" mark lives in Redis
+
+
+def chat_message(message, *, payload: dict | None = None) -> None:
+    """A new message, to everybody in its room (the sender's sockets too).
+
+    With several processes (Redis), a mark records that it went out, for
+    chat_message_again().
+    """
+    _emit("chat_message", payload or message_json(message), room_channel(message.room_id))
+    client = _redis()
+    if client is not None:
+        try:
+            client.set(_key("sent", str(int(message.id))), 1, ex=SENT_TTL)
+        except Exception:
+            log.exception("chat: could not mark a message as broadcast in Redis")
+
+
+def chat_message_again(message) -> None:
+    """A resent message: broadcast it if it never went out.
+
+    The process that stored it may have died between its commit and its broadcast; the
+    clients that stayed connected elsewhere would never see it (their history has no gap to
+    fill). Without Redis there is one process, whose death disconnects every client, and
+    each fills its gap with history after reconnecting. A race with a broadcast still in
+    flight can send it twice; clients keep one message per id.
+    """
+    client = _redis()
+    if client is None:
+        return
+    try:
+        if client.exists(_key("sent", str(int(message.id)))):
+            return
+    except Exception:
+        log.exception("chat: could not read a broadcast mark from Redis")
+        return
+    log.warning("chat: message %s was stored but never broadcast; broadcasting it now",
+                message.id)
+    chat_message(message)
 
 
 def message_updated(message) -> None:
@@ -134,6 +170,9 @@ def socket_info(sid: str) -> SocketInfo | None:
     return _SOCKETS.get(sid)
 
 
+REDIS_CONNECTIONS = 50  # per process
+
+
 def _redis():
     """A Redis client when a message queue is configured (several processes), else None."""
     url = current_app.config.get("REDIS_URL")
@@ -144,8 +183,12 @@ def _redis():
     if client is None:
         import redis
 
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5,
-                                      decode_responses=True)
+        # A blocking pool: a burst of disconnects waits for a connection instead of failing
+        # with "Too many connections" (and losing registry and presence writes).
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=REDIS_CONNECTIONS, timeout=5, socket_timeout=5,
+            socket_connect_timeout=5, decode_responses=True)
+        client = redis.Redis(connection_pool=pool)
         clients[url] = client
     return client
 
@@ -251,14 +294,57 @@ def leave_room_everywhere(user_id: int, room_id: int) -> None:
 # -- presence ----------------------------------------------------------------------------
 
 
+# Presence entries name the process holding the socket. A process that dies without saying
+# goodbye (SIGKILL, power cut) stops renewing its "alive" key, and its entries are dropped the
+# next time anyone reads the room's presence, instead of showing people online for a day.
+ALIVE_TTL = 30  # seconds an "alive" key lives without renewal
+ALIVE_EVERY = 10  # seconds between renewals
+_PROCESS = {"pid": None, "id": None, "beating": False}
+
+
+def _process_id() -> str:
+    """This process's name in presence entries (new after a fork)."""
+    import os
+    import uuid
+
+    if _PROCESS["pid"] != os.getpid():
+        _PROCESS.update(pid=os.getpid(), id=uuid.uuid4().hex[:16], beating=False)
+    return _PROCESS["id"]
+
+
+def _alive_key(process: str) -> str:
+    return _key("alive", process)
+
+
+def _keep_alive(client) -> None:
+    """Renew this process's "alive" key now, and every ALIVE_EVERY seconds from now on."""
+    process = _process_id()
+    client.set(_alive_key(process), 1, ex=ALIVE_TTL)
+    if _PROCESS["beating"]:
+        return
+    _PROCESS["beating"] = True
+    from forum.extensions import socketio
+
+    def beat():
+        while _PROCESS["id"] == process:
+            socketio.sleep(ALIVE_EVERY)
+            try:
+                client.set(_alive_key(process), 1, ex=ALIVE_TTL)
+            except Exception:
+                log.exception("chat: could not renew this process's presence in Redis")
+
+    socketio.start_background_task(beat)
+
+
 def presence_enter(room_id: int, sid: str, username: str) -> None:
     client = _redis()
     if client is None:
         return
     try:
+        _keep_alive(client)
         key = _key("online", str(int(room_id)))
         pipe = client.pipeline(transaction=False)
-        pipe.hset(key, sid, username)
+        pipe.hset(key, sid, f"{_process_id()} {username}")
         pipe.expire(key, PRESENCE_TTL)
         pipe.execute()
     except Exception:
@@ -275,13 +361,26 @@ def presence_leave(room_id: int, sid: str) -> None:
         log.exception("chat: could not record presence in Redis")
 
 
+def _live_names(client, key: str) -> set[str]:
+    """The usernames of a room's presence entries whose process is alive; the others go."""
+    entries = client.hgetall(key)
+    held = {sid: value.partition(" ") for sid, value in entries.items()}
+    processes = sorted({process for process, _sep, _name in held.values()})
+    alive = dict(zip(processes, client.mget([_alive_key(p) for p in processes]),
+                     strict=True)) if processes else {}
+    dead = [sid for sid, (process, _sep, _name) in held.items() if not alive.get(process)]
+    if dead:
+        client.hdel(key, *dead)
+    return {name for sid, (process, _sep, name) in held.items() if alive.get(process)}
+
+
 def online(room_id: int) -> list[str]:
     """The usernames with a socket in the room, sorted, each once."""
     client = _redis()
     names: set[str] = set()
     if client is not None:
         try:
-            names.update(client.hvals(_key("online", str(int(room_id)))))
+            names.update(_live_names(client, _key("online", str(int(room_id)))))
         except Exception:
             log.exception("chat: could not read presence from Redis")
             client = None

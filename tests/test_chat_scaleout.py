@@ -112,7 +112,8 @@ def cluster(tmp_path_factory):
             room = _populate(url, folder)  # meanwhile
             for started in starts:
                 started.result()
-        yield SimpleNamespace(a=servers[0], b=servers[1], room=room)
+        yield SimpleNamespace(a=servers[0], b=servers[1], room=room, url=url, folder=folder,
+                              prefix=prefix)
     finally:
         for server in servers:
             server.stop()
@@ -333,3 +334,81 @@ def test_a_password_change_on_one_server_disconnects_that_accounts_sockets_on_th
     # The browser that changed the password goes on in a fresh session, on either server.
     fresh = sockets(b, **browser.credentials(b))
     assert fresh.join(room)["ok"] is True
+
+
+def _store_without_broadcast(cluster, username: str, body: str, client_id: str) -> int:
+    """Store a message the way a process does that dies between its commit and its broadcast:
+    through the service, in this test process, which has no Redis and no sockets, so the
+    message reaches nobody and no process records that it went out."""
+    from config import TestConfig
+    from forum import create_app
+    from forum.extensions import db
+    from forum.models import User
+    from forum.services import chat
+
+    app = create_app(TestConfig, database_url=cluster.url, INSTANCE_DIR=str(cluster.folder),
+                     OUTBOX_DIR=str(cluster.folder / "outbox"))
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        message, created = chat.send_message(user, cluster.room, body, client_id, system=True)
+        assert created
+        message_id = message.id
+        db.session.remove()
+        db.engine.dispose()
+    return message_id
+
+
+def test_a_message_stored_but_never_broadcast_goes_out_once_when_its_sender_resends(
+        cluster, sockets):
+    """The sender's phone never got its ack (the process died after the commit), reconnects
+    to the other server and resends: the clients that stayed connected get the message then,
+    once; a second resend broadcasts nothing. (Runs after the password-change test: peer's
+    password is not PASSWORD any more.)"""
+    a, b, room = cluster.a, cluster.b, cluster.room
+    helper_a = sockets(a, auth={"token": api_token(a, "helper")})
+    bystander_b = sockets(b, auth={"token": api_token(b, "bystander")})
+    asker_b = sockets(b, auth={"token": api_token(b, "asker")})
+    for socket in (helper_a, bystander_b, asker_b):
+        socket.join(room)
+    lost = _store_without_broadcast(cluster, "asker", "stored, then the lights went out",
+                                    "crash-1")
+    time.sleep(0.5)
+    assert lost not in helper_a.message_ids() and lost not in bystander_b.message_ids()
+
+    resent = asker_b.call("send_message", {"room": room, "body": "stored, then the lights "
+                                           "went out", "client_id": "crash-1"})
+    assert resent["ok"] is True and resent["message"]["id"] == lost
+    again = asker_b.call("send_message", {"room": room, "body": "stored, then the lights "
+                                          "went out", "client_id": "crash-1"})
+    assert again["message"]["id"] == lost
+    fence = asker_b.call("send_message", {"room": room, "body": "fence", "client_id": "crash-2"})
+    fence_id = fence["message"]["id"]
+    for socket in (helper_a, bystander_b, asker_b):
+        wait_until(lambda s=socket: fence_id in s.message_ids(), what="the fence everywhere")
+        assert socket.message_ids().count(lost) == 1, socket.message_ids()
+
+
+def test_presence_forgets_the_sockets_of_a_process_that_died_without_a_goodbye(cluster,
+                                                                              sockets):
+    """A process killed with SIGKILL leaves its presence entries in Redis and stops renewing
+    its "alive" key: the next presence of the room leaves those people out and drops the
+    entries. (What such a process leaves behind is written here directly: an entry naming a
+    process whose "alive" key does not exist.)"""
+    import redis
+
+    a, b, room = cluster.a, cluster.b, cluster.room
+    key = f"{cluster.prefix}:chat:online:{room}"
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        client.hset(key, "sid-of-a-dead-process", "0123456789abcdef ghost")
+        helper_a = sockets(a, auth={"token": api_token(a, "helper")})
+        helper_a.join(room)
+        wait_until(lambda: helper_a.presence(room) is not None, what="a presence event")
+        assert helper_a.presence(room) == ["helper"]
+        assert client.hget(key, "sid-of-a-dead-process") is None
+        bystander_b = sockets(b, auth={"token": api_token(b, "bystander")})
+        bystander_b.join(room)  # a live process on the other server stays in
+        wait_until(lambda: helper_a.presence(room) == ["bystander", "helper"],
+                   what="both live people online")
+    finally:
+        client.close()

@@ -310,9 +310,13 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
                  ) -> tuple[ChatMessage, bool]:
     """Post a message; returns it and whether it is new.
 
-    A client_id the author used already stores and broadcasts nothing: the original message
-    comes back with False. Raises InvalidInput, NotFound, PermissionDenied, Conflict (the
+    A client_id the author used already stores nothing: the original message comes back with
+    False, and is broadcast only if no process ever broadcast it (its process died between
+    the commit and the emit). Raises InvalidInput, NotFound, PermissionDenied, Conflict (the
     client_id names a message of another room) or RateLimited (skipped for system work).
+
+    The broadcast is built before the commit and sent after it, so no query runs (and no
+    database connection is held) while it goes out.
     """
     _require_user(user)
     errors: dict = {}
@@ -323,23 +327,40 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
     room = get_room(user, room_id)
     original = _original(user.id, client_id)
     if original is not None:
-        return _same_room(original, room), False
+        original = _same_room(original, room)
+        chat_realtime.chat_message_again(original)
+        return original, False
     if not system:
         _rate_limit(user)
     rendered = render_markdown(body)
+    if db.session.get_bind().dialect.name != "sqlite":
+        # Messages of a room commit in the order of their ids (writers of one room queue on
+        # its row), so a client that has id N and asks for history after N misses nothing
+        # committed later with a smaller id. SQLite's BEGIN IMMEDIATE queues all writers.
+        db.session.execute(select(ChatRoom.id).where(ChatRoom.id == room.id).with_for_update())
     message = ChatMessage(room_id=room.id, author_id=user.id, client_id=client_id,
                           body_source=body, body_html=rendered.html,
                           markup_version=rendered.version, created_at=utcnow())
+    message.author = user
     db.session.add(message)
+    session = db.session()
     try:
-        db.session.commit()
+        session.flush()
+        broadcast = chat_realtime.message_json(message)
+        # Keep the message loaded after the commit: the ack is built from it, and a reload
+        # would take a database connection again for the rest of the socket event.
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = True
     except IntegrityError:  # the same resend arrived twice at once: the first one won
         db.session.rollback()
         original = _original(user.id, client_id)
         if original is None:
             raise
         return _same_room(original, room), False
-    chat_realtime.chat_message(message)
+    chat_realtime.chat_message(message, payload=broadcast)
     return message, True
 
 

@@ -155,6 +155,16 @@
     if (stick) toBottom();
   }
   const lastId = () => Number((log.lastElementChild || {dataset: {}}).dataset.id) || 0;
+  // Ids are given at insert, broadcasts go out after commit: two messages can arrive in the
+  // other order, and a connection lost between them would skip the smaller id. So the gap
+  // fill starts OVERLAP messages back; merge() keeps one element per id.
+  const OVERLAP = 20;
+  function rewind(id) {
+    const ids = Array.from(log.querySelectorAll(":scope > [data-id]"),
+      (e) => Number(e.dataset.id)).filter((n) => n > 0 && n <= id);
+    if (!ids.length) return id;
+    return Math.min(id, ids[Math.max(0, ids.length - 1 - OVERLAP)] - 1);
+  }
   upTo = lastId();
 
   // -- the socket --------------------------------------------------------------------------
@@ -233,6 +243,7 @@
       showStatus();
       if (!seen) hasOlder = ack.has_more;
       mergeAll(ack.messages);
+      upTo = rewind(upTo);
       fill();
     });
   });
