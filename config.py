@@ -58,6 +58,9 @@ class Config:
         self.SOCKETIO_CHANNEL = os.environ.get(
             "FORUM_SOCKETIO_CHANNEL", f"{self.REDIS_PREFIX}-socketio"
         )
+        # Seconds a chat process's "alive" mark lasts in Redis (renewed every third of it):
+        # after a crash, its sockets leave the presence lists within this time.
+        self.CHAT_ALIVE_SECONDS = max(3, int(os.environ.get("FORUM_CHAT_ALIVE_SECONDS", "30")))
         self.SOCKETIO_ASYNC_MODE = os.environ.get("FORUM_ASYNC_MODE", "threading")
         self.DEMO = _flag("FORUM_DEMO", False)
         self.RATE_LIMITS = _flag("FORUM_RATE_LIMITS", True)

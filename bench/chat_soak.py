@@ -31,8 +31,9 @@ error acks and server tracebacks (database or Redis pool exhausted), presence tr
 stale presence entries left in Redis. Results: bench/data/chat-soak-<time>.json.
 
 Environment: SOAK_CLIENTS (200), SOAK_MESSAGES (20), SOAK_INTERVAL_MS (4000), SOAK_SETTLE
-(30), SOAK_CLIENT_PROCS (Node processes, 2), SOAK_HISTORY_OVERLAP (0: start the gap fill that
-many ids before the highest one held, a client-side guard against out-of-order broadcasts),
+(30), SOAK_CLIENT_PROCS (Node processes, 2), SOAK_HISTORY_OVERLAP (20: start the gap fill that
+many ids before the highest one held, the guard against out-of-order broadcasts that
+forum/static/js/chat.js applies too; 0 turns it off),
 CHAT_PG_ADMIN_URL, CHAT_REDIS_URL.
 """
 
@@ -165,7 +166,7 @@ def main() -> int:
     interval = int(os.environ.get("SOAK_INTERVAL_MS", 4000))
     settle = float(os.environ.get("SOAK_SETTLE", 30))
     procs = int(os.environ.get("SOAK_CLIENT_PROCS", 2 if clients > 50 else 1))
-    overlap = int(os.environ.get("SOAK_HISTORY_OVERLAP", 0))
+    overlap = int(os.environ.get("SOAK_HISTORY_OVERLAP", 20))
     total = clients * messages
     ensure_node()
     import redis

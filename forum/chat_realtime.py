@@ -295,10 +295,9 @@ def leave_room_everywhere(user_id: int, room_id: int) -> None:
 
 
 # Presence entries name the process holding the socket. A process that dies without saying
-# goodbye (SIGKILL, power cut) stops renewing its "alive" key, and its entries are dropped the
-# next time anyone reads the room's presence, instead of showing people online for a day.
-ALIVE_TTL = 30  # seconds an "alive" key lives without renewal
-ALIVE_EVERY = 10  # seconds between renewals
+# goodbye (SIGKILL, power cut) stops renewing its "alive" key (CHAT_ALIVE_SECONDS), and its
+# entries are dropped the next time anyone reads the room's presence, instead of showing
+# people online for a day.
 _PROCESS = {"pid": None, "id": None, "beating": False}
 
 
@@ -317,9 +316,11 @@ def _alive_key(process: str) -> str:
 
 
 def _keep_alive(client) -> None:
-    """Renew this process's "alive" key now, and every ALIVE_EVERY seconds from now on."""
+    """Renew this process's "alive" key now, and every third of its life from now on."""
     process = _process_id()
-    client.set(_alive_key(process), 1, ex=ALIVE_TTL)
+    key = _alive_key(process)  # built here: the renewals run outside any app context
+    ttl = int(current_app.config.get("CHAT_ALIVE_SECONDS", 30))
+    client.set(key, 1, ex=ttl)
     if _PROCESS["beating"]:
         return
     _PROCESS["beating"] = True
@@ -327,9 +328,9 @@ def _keep_alive(client) -> None:
 
     def beat():
         while _PROCESS["id"] == process:
-            socketio.sleep(ALIVE_EVERY)
+            socketio.sleep(ttl / 3)
             try:
-                client.set(_alive_key(process), 1, ex=ALIVE_TTL)
+                client.set(key, 1, ex=ttl)
             except Exception:
                 log.exception("chat: could not renew this process's presence in Redis")
 

@@ -98,6 +98,7 @@ def cluster(tmp_path_factory):
     name = f"tacit_scaleout_{run}"
     prefix = f"tacit-test-scaleout-{run}"
     env = {"FORUM_REDIS_URL": REDIS_URL, "FORUM_REDIS_PREFIX": prefix,
+           "FORUM_CHAT_ALIVE_SECONDS": "3",  # so a test can outlive a few renewals
            "FORUM_SOCKETIO_CHANNEL": f"{prefix}-socketio"}
     folder = tmp_path_factory.mktemp("scaleout")
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -410,5 +411,12 @@ def test_presence_forgets_the_sockets_of_a_process_that_died_without_a_goodbye(c
         bystander_b.join(room)  # a live process on the other server stays in
         wait_until(lambda: helper_a.presence(room) == ["bystander", "helper"],
                    what="both live people online")
+        # Live processes renew their mark (every second here): after several lifetimes of
+        # it, a new presence still lists everyone who is connected.
+        time.sleep(4)
+        peer_b = sockets(b, auth={"token": api_token(b, "asker")})
+        peer_b.join(room)
+        wait_until(lambda: helper_a.presence(room) == ["asker", "bystander", "helper"],
+                   what="everyone still online after the marks were renewed")
     finally:
         client.close()
