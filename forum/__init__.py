@@ -119,13 +119,22 @@ def _sqlite_on_begin(conn):
     A deferred transaction that reads and then writes fails at once with "database is
     locked" when another writer committed in between (the busy timeout does not apply).
     BEGIN IMMEDIATE makes concurrent writers queue instead; the queueing is a Python loop
-    that sleeps (a gevent-friendly sleep under `make serve`) until the lock is free.
+    that sleeps (a gevent-friendly sleep under `make serve`) until the lock is free. Work
+    marked as read-only (GET pages, reading socket events) begins a plain deferred
+    transaction and never waits for the writers.
     """
     if conn.dialect.name != "sqlite":
         return
     import time
 
+    from flask import g, has_app_context
     from sqlalchemy.exc import OperationalError
+
+    if has_app_context() and g.get("db_reads_only"):
+        # A page view or socket event that only reads (see forum.web.reads_only): WAL lets
+        # readers run beside the writer, so it does not queue for the write lock.
+        conn.exec_driver_sql("BEGIN")
+        return
 
     deadline = time.monotonic() + SQLITE_LOCK_WAIT
     pause = 0.001

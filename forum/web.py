@@ -76,8 +76,25 @@ def content_security_policy() -> str:
     )
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def reads_only(flag: bool = True) -> None:
+    """Declare that the current request or socket event only reads the database: on SQLite
+    its transactions begin deferred, beside the writer, instead of queueing for the write
+    lock (forum/__init__.py). A write in such a transaction fails at once with "database is
+    locked" if another writer got in first, so only work that never writes says so. GET and
+    HEAD requests say so (tests/test_hardening.py checks that no GET route writes)."""
+    g.db_reads_only = flag
+
+
 def register_web_hooks(app: Flask) -> None:
     """Headers on every response and helpers in every template."""
+
+    @app.before_request
+    def get_requests_only_read():
+        if request.method in READ_METHODS:
+            reads_only()
 
     @app.before_request
     def read_body_and_refuse_nul():

@@ -33,6 +33,7 @@ from forum.extensions import db, socketio
 from forum.models import ChatRoom
 from forum.realtime import CHAT_NAMESPACE
 from forum.services import chat
+from forum.web import reads_only
 
 log = logging.getLogger(__name__)
 
@@ -148,13 +149,18 @@ def _live_user(info: SocketInfo | None):
     return found[0]
 
 
+READING_EVENTS = frozenset({"join", "leave", "history", "typing"})
+
+
 def _event(name: str):
     """Register a /chat handler taking (user, socket info, payload), wrapped so that a dead
-    credential disconnects the socket and any failure becomes an error ack."""
+    credential disconnects the socket and any failure becomes an error ack. The events that
+    only read run their transactions beside the writers (forum.web.reads_only)."""
 
     def decorate(handler):
         def run(*args):
             payload = args[0] if args else None
+            reads_only(name in READING_EVENTS)
             try:
                 info = chat_realtime.socket_info(request.sid)
                 user = _live_user(info)
