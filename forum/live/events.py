@@ -16,6 +16,7 @@ from flask_socketio import join_room, leave_room, rooms
 from forum.errors import NotFound
 from forum.extensions import db, socketio
 from forum.realtime import LIVE_NAMESPACE, question_room, socket_user
+from forum.web import reads_only
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def _safely(handler):
 
     def run(*args):
         # A client may send no payload or several: the handler sees the first one only.
+        reads_only()  # /live events never write
         try:
             return handler(args[0] if args else None)
         except Exception:
