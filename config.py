@@ -61,6 +61,8 @@ class Config:
         # Seconds a chat process's "alive" mark lasts in Redis (renewed every third of it):
         # after a crash, its sockets leave the presence lists within this time.
         self.CHAT_ALIVE_SECONDS = max(3, int(os.environ.get("FORUM_CHAT_ALIVE_SECONDS", "30")))
+        # Anonymous readers' pages are kept this many seconds (forum/pagecache.py); 0: never.
+        self.PAGE_CACHE_SECONDS = max(0, int(os.environ.get("FORUM_PAGE_CACHE_SECONDS", "30")))
         self.SOCKETIO_ASYNC_MODE = os.environ.get("FORUM_ASYNC_MODE", "threading")
         self.DEMO = _flag("FORUM_DEMO", False)
         self.RATE_LIMITS = _flag("FORUM_RATE_LIMITS", True)
@@ -127,6 +129,8 @@ class TestConfig(Config):
         # Still scrypt, at a cost that keeps a thousand test logins fast.
         self.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
         self.REDIS_URL = overrides.pop("REDIS_URL", None)
+        # Tests see every write at once; tests/test_pagecache.py turns the cache on.
+        self.PAGE_CACHE_SECONDS = overrides.pop("PAGE_CACHE_SECONDS", 0)
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url)
         for key, value in overrides.items():

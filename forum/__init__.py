@@ -30,6 +30,11 @@ def create_app(config_class=Config, **config_args) -> Flask:
     register_error_handlers(app)
     register_web_hooks(app)
 
+    from forum.extensions import db
+    from forum.pagecache import register_page_cache
+
+    register_page_cache(app, db)
+
     from forum.cli import register_cli
 
     register_cli(app)

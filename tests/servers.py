@@ -40,6 +40,9 @@ class ServerProcess:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "PYTHONUNBUFFERED": "1",
+            # The tests write through the services of the test process too, which a
+            # server's page cache would not see (tests/test_pagecache.py turns it on).
+            "FORUM_PAGE_CACHE_SECONDS": "0",
             **(env or {}),
         }
         self.env.pop("FORUM_TEST_DB", None)

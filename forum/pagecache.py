@@ -1,0 +1,167 @@
+"""Whole pages for visitors who are not logged in, kept for a short while.
+
+Most readers of a question are not signed in (they arrive from a search or a shared link,
+often on a slow phone) and all of them get the same page. Rendering a long thread costs
+several milliseconds of CPU; serving it again costs a dictionary lookup.
+
+- Only GET requests, from visitors who are not logged in, to CACHED_ENDPOINTS, with no
+  flashed message waiting, answered 200 with HTML.
+- The key is the path with its query string and the interface language.
+- A page is served while it is younger than PAGE_CACHE_SECONDS (30 by default, so that
+  "3 minutes ago" stays about right) and no write was committed since it was made: every
+  commit outside a read-only request or event moves a version on (in Redis when several
+  processes share the work, so a write on one process reaches the others' caches).
+  Writes made outside the application (SQL by hand) are seen within PAGE_CACHE_SECONDS.
+- The CSRF token of the visitor who caused the page is cut out when it is stored and the
+  current visitor's own token put in when it is served (the footer's language form).
+- At most PAGE_CACHE_BYTES of pages per process; the least recently used go first.
+- FORUM_PAGE_CACHE_SECONDS=0 turns it off (the tests do, except tests/test_pagecache.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Flask, current_app, g, has_app_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import event
+
+log = logging.getLogger(__name__)
+
+CACHED_ENDPOINTS = frozenset({
+    "qa.questions", "qa.question", "qa.tags", "qa.tag", "groups.index", "groups.group",
+})
+
+_LOCK = threading.Lock()
+_PAGES: OrderedDict[tuple, tuple[float, int, list[str], int]] = OrderedDict()
+_STATE = {"bytes": 0, "version": 0}
+
+
+# -- the version: any committed write makes every stored page old -----------------------
+
+
+def _redis():
+    from forum.chat_realtime import _redis as shared_client
+
+    return shared_client()
+
+
+def _version_key() -> str:
+    return f"{current_app.config.get('REDIS_PREFIX', 'tacit')}:pages:version"
+
+
+def current_version() -> int:
+    client = _redis()
+    if client is None:
+        return _STATE["version"]
+    try:
+        return int(client.get(_version_key()) or 0)
+    except Exception:
+        log.exception("page cache: could not read the version from Redis")
+        return -1  # never matches: render
+
+
+def writes_committed() -> None:
+    """Every page stored so far is old."""
+    with _LOCK:
+        _STATE["version"] += 1
+    if not has_app_context():
+        return
+    client = _redis()
+    if client is not None:
+        try:
+            client.incr(_version_key())
+        except Exception:
+            log.exception("page cache: could not move the version on in Redis")
+
+
+def _after_commit(db_session) -> None:
+    if has_app_context() and g.get("db_reads_only"):
+        return  # a page view or reading event: nothing changed
+    writes_committed()
+
+
+# -- storing and serving -------------------------------------------------------------------
+
+
+def _key() -> tuple | None:
+    """This request's key, or None when its page must not come from or go to the cache."""
+    if request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS:
+        return None
+    if current_user.is_authenticated or session.get("_flashes"):
+        return None
+    return (request.full_path, str(get_locale()))
+
+
+def _serve():
+    seconds = current_app.config.get("PAGE_CACHE_SECONDS", 0)
+    if not seconds:
+        return None
+    key = _key()
+    if key is None:
+        return None
+    version = current_version()
+    g.page_cache = (key, version)
+    with _LOCK:
+        found = _PAGES.get(key)
+        if found is not None:
+            made, made_version, parts, _size = found
+            if made_version != version or time.monotonic() - made > seconds:
+                _drop(key)
+                found = None
+            else:
+                _PAGES.move_to_end(key)
+    if found is None:
+        return None
+    g.page_cache_hit = True
+    body = generate_csrf().join(parts)
+    return current_app.response_class(body, mimetype="text/html")
+
+
+def _store(response):
+    found = g.get("page_cache")
+    if found is None or g.get("page_cache_hit") or response.status_code != 200 \
+            or response.mimetype != "text/html" or response.direct_passthrough:
+        return response
+    if session.get("_flashes") or current_user.is_authenticated:
+        return response
+    key, version = found
+    body = response.get_data(as_text=True)
+    parts = body.split(generate_csrf())
+    size = len(body)
+    limit = current_app.config.get("PAGE_CACHE_BYTES", 16 * 1024 * 1024)
+    if size > limit // 4:
+        return response
+    with _LOCK:
+        _drop(key)
+        _PAGES[key] = (time.monotonic(), version, parts, size)
+        _STATE["bytes"] += size
+        while _STATE["bytes"] > limit and _PAGES:
+            _drop(next(iter(_PAGES)))
+    return response
+
+
+def _drop(key) -> None:
+    """Forget one page (the caller holds _LOCK)."""
+    found = _PAGES.pop(key, None)
+    if found is not None:
+        _STATE["bytes"] -= found[3]
+
+
+def clear() -> None:
+    with _LOCK:
+        _PAGES.clear()
+        _STATE["bytes"] = 0
+
+
+def register_page_cache(app: Flask, db) -> None:
+    """Serve and store pages around the views; every committed write makes them old."""
+    if not event.contains(db.session, "after_commit", _after_commit):
+        event.listen(db.session, "after_commit", _after_commit)
+    app.before_request(_serve)
+    app.after_request(_store)
