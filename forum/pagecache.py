@@ -9,9 +9,10 @@ several milliseconds of CPU; serving it again costs a dictionary lookup.
 - The key is the path with its query string and the interface language.
 - A page is served while it is younger than PAGE_CACHE_SECONDS (30 by default, so that
   "3 minutes ago" stays about right) and no write was committed since it was made: every
-  commit outside a read-only request or event moves a version on (in Redis when several
-  processes share the work, so a write on one process reaches the others' caches).
-  Writes made outside the application (SQL by hand) are seen within PAGE_CACHE_SECONDS.
+  commit that wrote rows a page may show (not chat messages, login sessions, tokens) moves a
+  version on (in Redis when several processes share the work, so a write on one process
+  reaches the others' caches). Writes made outside the application's session (SQL by hand,
+  another program) are seen within PAGE_CACHE_SECONDS.
 - The CSRF token of the visitor who caused the page is cut out when it is stored and the
   current visitor's own token put in when it is served (the footer's language form).
 - At most PAGE_CACHE_BYTES of pages per process; the least recently used go first.
@@ -80,10 +81,37 @@ def writes_committed() -> None:
             log.exception("page cache: could not move the version on in Redis")
 
 
+# Tables whose rows no cached page shows: writing them keeps the stored pages.
+QUIET_TABLES = frozenset({
+    "chat_messages", "chat_message_revisions", "chat_room_members", "chat_rooms",
+    "login_sessions", "api_tokens", "password_resets",
+})
+
+
+def _note_flush(db_session, flush_context) -> None:
+    # In after_flush, new/dirty/deleted still hold what this flush wrote.
+    for obj in (*db_session.new, *db_session.dirty, *db_session.deleted):
+        if getattr(obj, "__tablename__", None) not in QUIET_TABLES:
+            db_session.info["pages_changed"] = True
+            return
+
+
+def _note_statement(orm_execute_state) -> None:
+    # UPDATE/INSERT/DELETE statements run through the session (counters, bulk inserts).
+    if orm_execute_state.is_insert or orm_execute_state.is_update \
+            or orm_execute_state.is_delete:
+        table = getattr(orm_execute_state.statement, "table", None)
+        if getattr(table, "name", None) not in QUIET_TABLES:
+            orm_execute_state.session.info["pages_changed"] = True
+
+
 def _after_commit(db_session) -> None:
-    if has_app_context() and g.get("db_reads_only"):
-        return  # a page view or reading event: nothing changed
-    writes_committed()
+    if db_session.info.pop("pages_changed", False):
+        writes_committed()
+
+
+def _after_rollback(db_session) -> None:
+    db_session.info.pop("pages_changed", None)
 
 
 # -- storing and serving -------------------------------------------------------------------
@@ -161,7 +189,10 @@ def clear() -> None:
 
 def register_page_cache(app: Flask, db) -> None:
     """Serve and store pages around the views; every committed write makes them old."""
-    if not event.contains(db.session, "after_commit", _after_commit):
-        event.listen(db.session, "after_commit", _after_commit)
+    for name, listener in (("after_flush", _note_flush), ("do_orm_execute", _note_statement),
+                           ("after_commit", _after_commit),
+                           ("after_soft_rollback", _after_rollback)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
     app.before_request(_serve)
     app.after_request(_store)

@@ -139,3 +139,26 @@ def test_languages_and_flashed_messages_get_their_own_pages(app, thread):
     with counted(app) as statements:
         html = page(flashed.client, "/questions")
     assert statements and "You are logged out." in html
+
+
+def test_chat_messages_keep_the_stored_pages_and_a_renamed_author_does_not(app, anon_client,
+                                                                           thread, join,
+                                                                           group):
+    from forum.models import User
+    from forum.services import accounts, chat
+
+    path = f"/questions/{thread['question']}"
+    join(thread["asker"], group)
+    page(anon_client, path)
+    with app.app_context():
+        asker = db.session.get(User, thread["asker"])
+        room = chat.room_for_group(asker, group)
+        chat.send_message(asker, room.id, "Chatting does not change the question page.",
+                          "c-1", system=True)
+    with counted(app) as statements:
+        page(anon_client, path)
+    assert statements == []
+    with app.app_context():
+        helper = db.session.get(User, thread["helper"])
+        accounts.update_profile(helper, helper, display_name="Kofi Mensah")
+    assert "Kofi Mensah" in page(anon_client, path)
