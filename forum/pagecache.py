@@ -110,7 +110,7 @@ def _after_commit(db_session) -> None:
         writes_committed()
 
 
-def _after_rollback(db_session) -> None:
+def _after_rollback(db_session, previous_transaction=None) -> None:
     db_session.info.pop("pages_changed", None)
 
 

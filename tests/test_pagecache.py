@@ -162,3 +162,16 @@ def test_chat_messages_keep_the_stored_pages_and_a_renamed_author_does_not(app, 
         helper = db.session.get(User, thread["helper"])
         accounts.update_profile(helper, helper, display_name="Kofi Mensah")
     assert "Kofi Mensah" in page(anon_client, path)
+
+
+def test_a_rolled_back_write_keeps_the_stored_pages(app, anon_client, thread):
+    from forum.models import User
+
+    page(anon_client, "/questions")
+    with app.app_context():
+        db.session.get(User, thread["helper"]).display_name = "Never saved"
+        db.session.flush()
+        db.session.rollback()
+    with counted(app) as statements:
+        html = page(anon_client, "/questions")
+    assert statements == [] and "Never saved" not in html
