@@ -45,7 +45,7 @@ serve: install
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -p no:cacheprovider
-	FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider -m "not browser"
+	FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not dbless"
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -17,6 +17,8 @@ import pytest
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
+pytestmark = pytest.mark.dbless  # the same on every database: SQLite pass only
+
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "forum" / "translations"
 FRENCH_PO = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"

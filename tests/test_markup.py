@@ -13,6 +13,8 @@ import pytest
 
 from forum.markup import MARKUP_VERSION, Rendered, html_to_text, render_markdown
 
+pytestmark = pytest.mark.dbless  # the same on every database: SQLite pass only
+
 # ---------------------------------------------------------------------------
 # A tiny HTML collector: what elements and attributes did the output produce?
 # ---------------------------------------------------------------------------

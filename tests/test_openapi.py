@@ -3,6 +3,10 @@
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.dbless  # the same on every database: SQLite pass only
+
 API_MD = Path(__file__).resolve().parents[2] / "shared" / "API.md"
 
 

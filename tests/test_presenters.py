@@ -14,6 +14,8 @@ from forum.models import utcnow
 from forum.qa.presenters import ago
 from forum.web import id_link
 
+pytestmark = pytest.mark.dbless  # the same on every database: SQLite pass only
+
 # Around every unit boundary Babel uses (0.9 of a unit switches up), and far out.
 SECONDS = sorted({
     *range(45, 200, 7), 3000, 3239, 3240, 3241, 5400, 3600 * 20, 3600 * 21.6, 3600 * 22,

@@ -8,7 +8,7 @@ import socketio
 
 from tests.servers import ServerProcess
 
-pytestmark = [pytest.mark.server]
+pytestmark = [pytest.mark.server, pytest.mark.dbless]  # their own SQLite files
 
 
 def _connect_and_upgrade(url):
