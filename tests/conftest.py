@@ -24,6 +24,10 @@ from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
 from forum.services import search  # noqa: E402
 from tests.browser_support import browser, new_context  # noqa: E402,F401  (shared fixtures)
+
+# The chat modules' people, room, secret_room and login (a module's own fixture of the same
+# name wins where one is defined).
+pytest_plugins = ["tests.chat_fixtures"]
 from tests.helpers import PG_ADMIN_URL, pg_reachable  # noqa: E402
 
 TEST_DB = os.environ.get("FORUM_TEST_DB", "sqlite")

@@ -5,14 +5,13 @@ SQL at all, which is how these tests tell a stored page from a rendered one.
 """
 
 import time
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from forum import pagecache
 from forum.extensions import db
 from tests.helpers import META_CSRF, PageClient
+from tests.test_query_counts import counting
 
 
 @pytest.fixture
@@ -25,22 +24,6 @@ def empty_cache():
     pagecache.clear()
     yield
     pagecache.clear()
-
-
-@contextmanager
-def counted(app):
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture
@@ -62,11 +45,11 @@ def test_an_anonymous_page_is_served_again_without_sql_until_a_write(app, anon_c
                                                                      make_post):
     path = f"/questions/{thread['question']}"
     first = page(anon_client, path)
-    with counted(app) as statements:
+    with counting(app) as statements:
         again = page(anon_client, path)
     assert statements == [] and again == first
     make_post(thread["helper"], question_id=thread["question"], body="And count stock weekly.")
-    with counted(app) as statements:
+    with counting(app) as statements:
         fresh = page(anon_client, path)
     assert statements and "And count stock weekly." in fresh
 
@@ -86,11 +69,11 @@ def test_pages_expire_after_their_seconds(make_app, thread):
     app = make_app(PAGE_CACHE_SECONDS=1)
     client = app.test_client()
     page(client, "/questions")
-    with counted(app) as statements:
+    with counting(app) as statements:
         page(client, "/questions")
     assert statements == []
     time.sleep(1.1)
-    with counted(app) as statements:
+    with counting(app) as statements:
         page(client, "/questions")
     assert statements
 
@@ -99,10 +82,10 @@ def test_signed_in_pages_are_never_stored_nor_served_from_the_cache(app, thread,
     path = f"/questions/{thread['question']}"
     member = PageClient(app.test_client())
     member.login(user["username"], user["password"])
-    with counted(app) as statements:
+    with counting(app) as statements:
         mine = page(member.client, path)
     assert statements and "Nurse Ada" in mine and "Log out" in mine
-    with counted(app) as statements:
+    with counting(app) as statements:
         page(member.client, path)
     assert statements  # rendered for the member again
     stranger = page(app.test_client(), path)
@@ -113,7 +96,7 @@ def test_signed_in_pages_are_never_stored_nor_served_from_the_cache(app, thread,
 def test_each_visitor_gets_their_own_csrf_token_in_a_stored_page(app, thread):
     first, second = PageClient(app.test_client()), PageClient(app.test_client())
     first.get("/questions")
-    with counted(app) as statements:
+    with counting(app) as statements:
         html = page(second.client, "/questions")
     assert statements == []  # stored by the first visitor
     token = META_CSRF.search(html).group(1)
@@ -129,14 +112,14 @@ def test_languages_and_flashed_messages_get_their_own_pages(app, thread):
     french_reader = app.test_client()
     french = page(french_reader, "/questions?lang=fr")
     assert 'lang="fr"' in french and 'lang="en"' in english.split(">")[1]
-    with counted(app) as statements:
+    with counting(app) as statements:
         page(french_reader, "/questions?lang=fr")
     assert statements == []
     flashed = PageClient(app.test_client())
     flashed.login("nobody", "wrong password", expect_ok=False)  # no flash: a form error
     with flashed.client.session_transaction() as session:
         session["_flashes"] = [("info", "You are logged out.")]
-    with counted(app) as statements:
+    with counting(app) as statements:
         html = page(flashed.client, "/questions")
     assert statements and "You are logged out." in html
 
@@ -155,7 +138,7 @@ def test_chat_messages_keep_the_stored_pages_and_a_renamed_author_does_not(app, 
         room = chat.room_for_group(asker, group)
         chat.send_message(asker, room.id, "Chatting does not change the question page.",
                           "c-1", system=True)
-    with counted(app) as statements:
+    with counting(app) as statements:
         page(anon_client, path)
     assert statements == []
     with app.app_context():
@@ -172,6 +155,6 @@ def test_a_rolled_back_write_keeps_the_stored_pages(app, anon_client, thread):
         db.session.get(User, thread["helper"]).display_name = "Never saved"
         db.session.flush()
         db.session.rollback()
-    with counted(app) as statements:
+    with counting(app) as statements:
         html = page(anon_client, "/questions")
     assert statements == [] and "Never saved" not in html
