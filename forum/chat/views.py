@@ -140,7 +140,7 @@ def _render_room(room_id, *, form=None, status: int = 200, headers=None):
         "chat/room.html", room=room, summary=summary, messages=messages, older=older,
         newer=newer, latest=latest, form=form, read_form=read_form,
         promotions=chat.promotions_in(messages),
-        moderator=permissions.is_moderator(user)), status, headers or {}
+        rules=chat, moderator=permissions.is_moderator(user)), status, headers or {}
 
 
 @bp.route(ROOM)
@@ -199,7 +199,7 @@ def _own_message(user, message_id):
     found = chat.get_message(user, message_id)
     if found.is_deleted:
         raise NotFound(_("No such message."))
-    if found.author_id != user.id:
+    if not chat.may_edit(user, found):
         raise PermissionDenied(_("You can only edit your own messages."))
     return found
 
@@ -228,7 +228,7 @@ def edit_message(message_id):
 def delete_message(message_id):
     user = me()
     found = chat.get_message(user, message_id, moderating=True)
-    if found.author_id != user.id and not permissions.is_moderator(user):
+    if not chat.may_delete(user, found):
         raise PermissionDenied(_("You can only delete your own messages."))
     if found.is_deleted:
         raise NotFound(_("No such message."))
@@ -259,7 +259,7 @@ def promote(room_id):
     asked = chat.get_message(user, message_id)
     if asked.room_id != found_room.id or asked.is_deleted or not found_room.is_group:
         raise NotFound(_("No such message."))
-    if not (permissions.is_moderator(user) or asked.author_id == user.id):
+    if not chat.may_promote(user, asked):
         raise PermissionDenied(
             _("Only moderators or the author of the question can turn chat into a question."))
     if asked.promoted_question_id is not None:

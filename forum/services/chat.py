@@ -417,6 +417,23 @@ def get_message(user, message_id, *, moderating: bool = False) -> ChatMessage:
     return message
 
 
+def may_edit(user, message: ChatMessage) -> bool:
+    """Authors edit their own messages (pages ask this to offer the form)."""
+    return permissions.is_user(user) and message.author_id == user.id
+
+
+def may_delete(user, message: ChatMessage) -> bool:
+    """Authors delete their own messages, moderators any message."""
+    return permissions.is_user(user) and (message.author_id == user.id
+                                          or permissions.is_moderator(user))
+
+
+def may_promote(user, message: ChatMessage) -> bool:
+    """Moderators, or the author of the message that becomes the question."""
+    return permissions.is_user(user) and (permissions.is_moderator(user)
+                                          or message.author_id == user.id)
+
+
 def edit_message(user, message_id, body) -> ChatMessage:
     """Change the text of your own message; the text it replaces is kept as a revision.
 
@@ -425,7 +442,7 @@ def edit_message(user, message_id, body) -> ChatMessage:
     errors: dict = {}
     body = clean_body(body, errors)
     message = get_message(user, message_id)
-    if message.author_id != user.id:
+    if not may_edit(user, message):
         raise PermissionDenied(_("You can only edit your own messages."))
     if message.is_deleted:
         raise NotFound(_("No such message."))
@@ -449,7 +466,7 @@ def delete_message(user, message_id) -> ChatMessage:
     """Soft-delete a message: its author, or a moderator (any room). Raises NotFound or
     PermissionDenied; deleting twice changes nothing."""
     message = get_message(user, message_id, moderating=True)
-    if message.author_id != user.id and not permissions.is_moderator(user):
+    if not may_delete(user, message):
         raise PermissionDenied(_("You can only delete your own messages."))
     if message.is_deleted:
         return message
@@ -553,7 +570,7 @@ def promote(actor, room_id, question_message_id, answer_message_ids, title, tags
     asked = found.get(question_id)
     if asked is None or asked.room_id != room.id or asked.is_deleted:
         raise InvalidInput(fields={"question_message_id": _("Choose a message of this room.")})
-    if not (permissions.is_moderator(actor) or asked.author_id == actor.id):
+    if not may_promote(actor, asked):
         raise PermissionDenied(
             _("Only moderators or the author of the question can turn chat into a question."))
     answers = sorted((found.get(i) for i in answer_ids), key=lambda m: m.id if m else 0)
