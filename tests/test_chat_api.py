@@ -4,30 +4,11 @@ the socket event), direct rooms, and promotion of a chat stretch to a question."
 import pytest
 
 from forum.extensions import db, socketio
-from forum.models import ChatMessage, User
-from forum.services import chat
+from forum.models import ChatMessage
+from tests.chat_fixtures import PASSWORD
 from tests.helpers import ApiClient
 
-PASSWORD = "correct horse battery"
 TITLE = "How do we keep implants in stock in rural clinics?"
-
-
-@pytest.fixture
-def people(make_user):
-    """Account ids: members of west-africa (asker, helper, peer, mod), and others."""
-    return {name: make_user(name, role=role) for name, role in
-            [("asker", "member"), ("helper", "member"), ("peer", "member"),
-             ("mod", "moderator"), ("outsider", "member"), ("insider", "member"),
-             ("admin", "admin")]}
-
-
-@pytest.fixture
-def room(app, people, group, join):
-    """The id of west-africa's chat room; asker, helper, peer and mod are members."""
-    for name in ("asker", "helper", "peer", "mod"):
-        join(people[name], group)
-    with app.app_context():
-        return chat.room_for_group(db.session.get(User, people["asker"]), group).id
 
 
 @pytest.fixture
@@ -67,7 +48,7 @@ def test_rooms_list_your_groups_and_direct_rooms_with_unread_counts(app, client_
     opened = asker.post("/api/v1/chat/direct", {"username": "helper"})
     assert opened.status_code == 201
     direct = opened.get_json()
-    assert direct["kind"] == "direct" and direct["name"] == "helper"
+    assert direct["kind"] == "direct" and direct["name"] == "Helper"  # the display name
     assert direct["with"]["username"] == "helper" and direct["unread"] == 0
     again = helper.post("/api/v1/chat/direct", {"username": "asker"})
     assert again.status_code == 200 and again.get_json()["id"] == direct["id"]
