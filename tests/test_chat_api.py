@@ -59,7 +59,7 @@ def test_rooms_list_your_groups_and_direct_rooms_with_unread_counts(app, client_
     assert listing["total"] == 3 and listing["page"] == 1
     assert [(r["kind"], r["name"], r["group"], r["unread"]) for r in listing["items"]] == [
         ("group", "Sahel", "sahel", 0), ("group", "West Africa", "west-africa", 3),
-        ("direct", "asker", None, 1)]
+        ("direct", "Asker", None, 1)]
     mine = asker.get("/api/v1/chat/rooms").get_json()["items"]
     assert {r["id"]: r["unread"] for r in mine} == {room: 0, direct["id"]: 0}
     paged = helper.get("/api/v1/chat/rooms?per_page=1&page=3").get_json()
