@@ -54,7 +54,7 @@ def test_an_anonymous_page_is_served_again_without_sql_until_a_write(app, anon_c
     assert statements and "And count stock weekly." in fresh
 
 
-def test_a_vote_or_an_edit_elsewhere_is_seen_at_once(app, anon_client, thread, make_user):
+def test_a_vote_elsewhere_is_seen_at_once(app, anon_client, thread, make_user):
     from forum.models import User
     from forum.services.votes import vote_question
 

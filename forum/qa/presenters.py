@@ -203,24 +203,22 @@ def present_post(user, node: PostNode, question: Question, now: datetime,
         else:
             view.reply_to_label = _("in reply to @%(name)s", name=parent.author.username)
     pid = post.id
-    before, after = links["question"]
-    view.permalink = f"{before}{question.id}{after}#post-{pid}"
+
+    def link(name: str, ident: int = pid) -> str:
+        before, after = links[name]
+        return f"{before}{ident}{after}"
+
+    view.permalink = f"{link('question', question.id)}#post-{pid}"
     view.ago = ago(post.created_at, now, locale)
     view.iso = iso(post.created_at)
     if view.form:
-        before, after = links["vote"]
-        view.vote_url = f"{before}{pid}{after}"
+        view.vote_url = link("vote")
     if post.edited_at:
-        before, after = links["revisions"]
-        view.revisions_url = f"{before}{pid}{after}"
+        view.revisions_url = link("revisions")
     if view.can_reply:
-        before, after = links["reply"]
-        view.reply_url = f"{before}{pid}{after}"
+        view.reply_url = link("reply")
     if view.can_edit:
-        before, after = links["edit"]
-        view.edit_url = f"{before}{pid}{after}"
-        before, after = links["delete"]
-        view.delete_url = f"{before}{pid}{after}"
+        view.edit_url, view.delete_url = link("edit"), link("delete")
     return view
 
 
