@@ -240,6 +240,18 @@ def _local_sids(channel: str) -> set[str]:
     return {sid for sid, _eio_sid in server.manager.get_participants(CHAT_NAMESPACE, channel)}
 
 
+def in_room(sid: str, room_id: int) -> bool:
+    """Whether this process's socket `sid` is in a chat room: one lookup (python-socketio's
+    own rooms() walks every room of the namespace, two per connected socket)."""
+    from forum.extensions import socketio
+
+    server = socketio.server
+    if server is None:
+        return False
+    members = server.manager.rooms.get(CHAT_NAMESPACE, {}).get(room_channel(room_id))
+    return members is not None and sid in members
+
+
 def end_sockets(channel: str) -> int:
     """Disconnect every /chat socket in a private room, on whichever process holds it.
 

@@ -227,7 +227,7 @@ def _joined() -> list[int]:
 
 
 def _require_joined(room_id: int) -> None:
-    if room_id not in _joined():
+    if not chat_realtime.in_room(request.sid, room_id):
         raise PermissionDenied(_("Join this room first."))
 
 
@@ -278,7 +278,7 @@ def on_join(user, info, payload):
 def on_leave(user, info, payload):
     """Leave a room (joined or not: the ack is the same)."""
     room_id = _id(_fields(payload, {"room"})["room"], "room")
-    if room_id in _joined():
+    if chat_realtime.in_room(request.sid, room_id):
         _leave(room_id)
     return {"ok": True}
 

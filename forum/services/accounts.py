@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -229,14 +229,20 @@ def login(login_name, password, *, ip: str = "", user_agent: str = "") -> Starte
     return start_session(user, ip=ip, user_agent=user_agent)
 
 
+# Every page view and every socket event looks its credential up: the statements are built
+# once (building one costs more than running it on SQLite).
+_SESSION_BY_HASH = (select(LoginSession)
+                    .where(LoginSession.token_hash == bindparam("token_hash"))
+                    .options(joinedload(LoginSession.user)))
+_TOKEN_BY_HASH = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+                  .options(joinedload(ApiToken.user)))
+
+
 def session_user(token: str | None, *, touch: bool = True) -> tuple[User, LoginSession] | None:
     """The user and record of a live login session, or None once it ended or expired."""
     if not token or not isinstance(token, str):
         return None
-    record = db.session.scalar(
-        select(LoginSession).where(LoginSession.token_hash == token_hash(token))
-        .options(joinedload(LoginSession.user))
-    )
+    record = db.session.scalar(_SESSION_BY_HASH, {"token_hash": token_hash(token)})
     now = utcnow()
     if record is None or not record.is_live(now) or record.user.is_deleted:
         return None
@@ -530,8 +536,7 @@ def token_user(token: str | None) -> tuple[User, ApiToken] | None:
     """The user of a live API token, or None (unknown, expired or revoked)."""
     if not token or not isinstance(token, str):
         return None
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-                               .options(joinedload(ApiToken.user)))
+    record = db.session.scalar(_TOKEN_BY_HASH, {"token_hash": token_hash(token)})
     now = utcnow()
     if record is None or not record.is_live(now) or record.user.is_deleted:
         return None

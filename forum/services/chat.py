@@ -16,9 +16,9 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, make_transient_to_detached, selectinload
 
 from forum import chat_realtime, permissions, ratelimit
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -112,16 +112,39 @@ def new_client_id() -> str:
 # -- rooms ------------------------------------------------------------------------------
 
 
-def can_enter(user, room: ChatRoom) -> bool:
-    """Group rooms: the group's members; direct rooms: their two people."""
+def can_enter(user, room: ChatRoom, *, is_member: bool | None = None) -> bool:
+    """Group rooms: the group's members; direct rooms: their two people. `is_member`: the
+    user's membership of the room's group when the caller read it already."""
     if not permissions.is_user(user) or room is None:
         return False
     if room.is_group:
-        return db.session.scalar(select(GroupMembership.id).where(
-            GroupMembership.group_id == room.group_id,
-            GroupMembership.user_id == user.id)) is not None
+        if is_member is None:
+            is_member = db.session.scalar(select(GroupMembership.id).where(
+                GroupMembership.group_id == room.group_id,
+                GroupMembership.user_id == user.id)) is not None
+        return is_member
     ids = room.direct_user_ids()
     return ids is not None and user.id in ids
+
+
+# Every chat event reads its room (and a send looks for the client_id's message): these
+# statements are built once, since building one costs more than running it on SQLite.
+_ROOM_AND_MEMBERSHIP = select(
+    ChatRoom,
+    select(GroupMembership.id)
+    .where(GroupMembership.group_id == ChatRoom.group_id,
+           GroupMembership.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+).where(ChatRoom.id == bindparam("room_id"))
+_BY_CLIENT_ID = select(ChatMessage).where(ChatMessage.author_id == bindparam("author_id"),
+                                          ChatMessage.client_id == bindparam("client_id"))
+# A send reads its room, the membership and whether its client_id was used, in one query.
+_ROOM_FOR_SEND = _ROOM_AND_MEMBERSHIP.add_columns(
+    select(ChatMessage.id).where(ChatMessage.author_id == bindparam("user_id"),
+                                 ChatMessage.client_id == bindparam("client_id"))
+    .scalar_subquery())
+_LOCK_ROOM = select(ChatRoom.id).where(ChatRoom.id == bindparam("room_id")).with_for_update()
+_INSERT_MESSAGE = insert(ChatMessage.__table__).returning(ChatMessage.__table__.c.id)
 
 
 def get_room(user, room_id) -> ChatRoom:
@@ -129,10 +152,18 @@ def get_room(user, room_id) -> ChatRoom:
     room) or PermissionDenied (a public group's room, to a non-member)."""
     _require_user(user)
     ident = _as_id(room_id)
-    room = db.session.get(ChatRoom, ident) if ident else None
-    if room is None:
+    row = db.session.execute(_ROOM_AND_MEMBERSHIP, {"room_id": ident, "user_id": user.id}
+                             ).first() if ident else None
+    return _enterable(user, row)
+
+
+def _enterable(user, row) -> ChatRoom:
+    """The room of a (room, membership id, ...) row if `user` may enter it; else get_room's
+    refusal."""
+    if row is None:
         raise NotFound(_("No such chat room."))
-    if can_enter(user, room):
+    room, membership = row[0], row[1]
+    if can_enter(user, room, is_member=membership is not None):
         return room
     if room.is_group and permissions.can_view_group(user, room.group, is_member=False):
         raise PermissionDenied(_("Join the group to take part in its chat."))
@@ -302,8 +333,7 @@ def _rate_limit(user: User) -> None:
 
 
 def _original(author_id: int, client_id: str) -> ChatMessage | None:
-    return db.session.scalar(select(ChatMessage).where(ChatMessage.author_id == author_id,
-                                                       ChatMessage.client_id == client_id))
+    return db.session.scalar(_BY_CLIENT_ID, {"author_id": author_id, "client_id": client_id})
 
 
 def send_message(user, room_id, body, client_id, *, system: bool = False
@@ -324,10 +354,12 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
     client_id = clean_client_id(client_id, errors)
     if errors:
         raise InvalidInput(fields=errors)
-    room = get_room(user, room_id)
-    original = _original(user.id, client_id)
-    if original is not None:
-        original = _same_room(original, room)
+    ident = _as_id(room_id)
+    row = db.session.execute(_ROOM_FOR_SEND, {"room_id": ident, "user_id": user.id,
+                                              "client_id": client_id}).first() if ident else None
+    room = _enterable(user, row)
+    if row[2] is not None:  # a resend
+        original = _same_room(db.session.get(ChatMessage, row[2]), room)
         chat_realtime.chat_message_again(original)
         return original, False
     if not system:
@@ -337,18 +369,19 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
         # Messages of a room commit in the order of their ids (writers of one room queue on
         # its row), so a client that has id N and asks for history after N misses nothing
         # committed later with a smaller id. SQLite's BEGIN IMMEDIATE queues all writers.
-        db.session.execute(select(ChatRoom.id).where(ChatRoom.id == room.id).with_for_update())
-    message = ChatMessage(room_id=room.id, author_id=user.id, client_id=client_id,
-                          body_source=body, body_html=rendered.html,
-                          markup_version=rendered.version, created_at=utcnow())
-    message.author = user
-    db.session.add(message)
-    session = db.session()
+        db.session.execute(_LOCK_ROOM, {"room_id": room.id})
+    values = {"room_id": room.id, "author_id": user.id, "client_id": client_id,
+              "body_source": body, "body_html": rendered.html,
+              "markup_version": rendered.version, "created_at": utcnow()}
     try:
-        session.flush()
+        # One INSERT statement rather than the ORM's unit of work: this is the busiest write
+        # of the site, and the flush machinery cost more than the rest of it together.
+        message_id = db.session.execute(_INSERT_MESSAGE, values).scalar_one()
+        message = _stored_message(message_id, values, user)
         broadcast = chat_realtime.message_json(message)
-        # Keep the message loaded after the commit: the ack is built from it, and a reload
+        # Keep the author loaded after the commit: the ack is built from it, and a reload
         # would take a database connection again for the rest of the socket event.
+        session = db.session()
         session.expire_on_commit = False
         try:
             session.commit()
@@ -362,6 +395,16 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
         return _same_room(original, room), False
     chat_realtime.chat_message(message, payload=broadcast)
     return message, True
+
+
+def _stored_message(message_id: int, values: dict, author: User) -> ChatMessage:
+    """The message just inserted, as a detached object: every column set, the author
+    attached, nothing left to load (so no query, and no database connection, after the
+    commit)."""
+    message = ChatMessage(id=message_id, edited_at=None, deleted_at=None, deleted_by_id=None,
+                          promoted_question_id=None, author=author, **values)
+    make_transient_to_detached(message)
+    return message
 
 
 def _same_room(original: ChatMessage, room: ChatRoom) -> ChatMessage:
