@@ -61,6 +61,10 @@ class Config:
         # Seconds a chat process's "alive" mark lasts in Redis (renewed every third of it):
         # after a crash, its sockets leave the presence lists within this time.
         self.CHAT_ALIVE_SECONDS = max(3, int(os.environ.get("FORUM_CHAT_ALIVE_SECONDS", "30")))
+        # A room's presence goes out at once, then at most once per this many seconds while
+        # people keep coming and going (a reconnect storm of n sockets would send n² events).
+        self.CHAT_PRESENCE_SECONDS = max(
+            0.0, float(os.environ.get("FORUM_CHAT_PRESENCE_SECONDS", "1")))
         # Anonymous readers' pages are kept this many seconds (forum/pagecache.py); 0: never.
         self.PAGE_CACHE_SECONDS = max(0, int(os.environ.get("FORUM_PAGE_CACHE_SECONDS", "30")))
         self.SOCKETIO_ASYNC_MODE = os.environ.get("FORUM_ASYNC_MODE", "threading")
@@ -131,6 +135,8 @@ class TestConfig(Config):
         self.REDIS_URL = overrides.pop("REDIS_URL", None)
         # Tests see every write at once; tests/test_pagecache.py turns the cache on.
         self.PAGE_CACHE_SECONDS = overrides.pop("PAGE_CACHE_SECONDS", 0)
+        # Every presence change sends at once; the throttle's own test turns it on.
+        self.CHAT_PRESENCE_SECONDS = overrides.pop("CHAT_PRESENCE_SECONDS", 0)
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url)
         for key, value in overrides.items():

@@ -36,8 +36,8 @@ SECRET_KEY = "bench-only-secret-key-not-for-production"
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 __all__ = ["Server", "free_port", "NodeClients", "TacitServer", "ThrowAwayDatabase",
-           "bare_server", "setup_room", "ensure_node", "worker_pid", "rss_mb", "cpu_seconds",
-           "load_average", "pg"]
+           "bare_server", "floor_server", "setup_room", "ensure_node", "worker_pid", "rss_mb",
+           "cpu_seconds", "load_average", "pg"]
 
 
 # -- processes -----------------------------------------------------------------------------
@@ -129,6 +129,17 @@ def bare_server(name: str = "bare-socketio") -> Server:
     command = [str(VENV / "bin" / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
                "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
                "--pythonpath", str(BENCH), "bare_socketio:app"]
+    return Server(name, command, env, port)
+
+
+def floor_server(database: Path, name: str = "chat-floor") -> Server:
+    """bench/floor_socketio.py on Tacit's SQLite file, with `make serve`'s gunicorn options."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env.update(PYTHONUNBUFFERED="1", FLOOR_DATABASE=str(database))
+    command = [str(VENV / "bin" / "gunicorn"), "--worker-class", "gevent", "--workers", "1",
+               "--no-control-socket", "--bind", f"127.0.0.1:{port}", "--access-logfile", "-",
+               "--pythonpath", str(BENCH), "floor_socketio:app"]
     return Server(name, command, env, port)
 
 

@@ -23,7 +23,10 @@
    bottleneck), and the machine's load. Results: bench/data/chat-fanout-<time>.json.
 
 Options: --sizes 50,200, --quick (3 s windows), --strict (exit 1 when an aim is missed),
---postgresql (a throw-away database on 127.0.0.1:5432 instead of SQLite).
+--postgresql (a throw-away database on 127.0.0.1:5432 instead of SQLite), --floor (SQLite
+only: also bench/floor_socketio.py, the bare server plus the least a stored message needs:
+token and membership checks, Markdown, one INSERT, in plain sqlite3; its ratio to the bare
+server is the ceiling of any design that stores and renders each message in this process).
 Environment: CHAT_SENDERS, CHAT_DURATION, CHAT_WARMUP, CHAT_PACE, CHAT_CLIENT_PROCS (Node
 processes per run; default one per 100 sockets), CHAT_DEFLATE=1 (the clients offer
 permessage-deflate, as browsers do: the server then compresses every frame for every socket;
@@ -53,6 +56,7 @@ from chat_common import (  # noqa: E402
     bare_server,
     cpu_seconds,
     ensure_node,
+    floor_server,
     free_port,
     load_average,
     rss_mb,
@@ -203,6 +207,10 @@ def print_report(results: dict) -> list[str]:
             missed.append(f"delivered/s ratio with {size} sockets")
         if not p99_ok:
             missed.append(f"p99 ratio with {size} sockets")
+    for size, pair in sorted(results.get("floor", {}).items(), key=lambda kv: int(kv[0])):
+        print(f"{size:>4} sockets, floor (plain sqlite3 store + Markdown, no framework): "
+              f"delivered/s floor/bare {pair['rate']:.2f}; p99 floor/bare {pair['p99']:.2f}x "
+              f"saturated, {pair['paced_p99']:.2f}x paced")
     for row in results["rows"]:
         if row["server"] == "tacit" and row["load"] == "saturated":
             print(f"  Tacit, {row['sockets']} sockets: connect + join + presence settled in "
@@ -220,6 +228,8 @@ def main() -> int:
     parser.add_argument("--sizes", default="50,200", help="room sizes (sockets), comma-separated")
     parser.add_argument("--quick", action="store_true", help="3 s windows, 1 s warm-up")
     parser.add_argument("--strict", action="store_true", help="exit 1 when an aim is missed")
+    parser.add_argument("--floor", action="store_true",
+                        help="also the floor server (SQLite only; see the docstring)")
     parser.add_argument("--postgresql", action="store_true",
                         help="a throw-away PostgreSQL database (127.0.0.1:5432) instead of "
                              "SQLite")
@@ -258,9 +268,13 @@ def main() -> int:
         tacit = TacitServer("chat-tacit", env, port)
         bare = bare_server("chat-bare")
         servers += [tacit, bare]
+        floor = None
+        if args.floor and not database:
+            floor = floor_server(instance / "forum.db")
+            servers.append(floor)
         print("starting Tacit (make serve) and the bare Flask-SocketIO server...", flush=True)
-        tacit.start()
-        bare.start()
+        for server in servers:
+            server.start()
         for size in sizes:
             print(f"  tacit: {size} sockets ...", flush=True)
             tacit_rows = run_phase(tacit, "tacit", tokens[:size], room["room"], settings,
@@ -269,6 +283,15 @@ def main() -> int:
             bare_rows = run_phase(bare, "bare", tokens[:size], room["room"], settings, log_dir,
                                   pace=tacit_rows[1]["pace"])
             results["rows"] += [tacit_rows[0], bare_rows[0], tacit_rows[1], bare_rows[1]]
+            if floor is not None:
+                print(f"  floor: {size} sockets ...", flush=True)
+                floor_rows = run_phase(floor, "floor", tokens[:size], room["room"], settings,
+                                       log_dir, pace=tacit_rows[1]["pace"])
+                results["rows"] += floor_rows
+                results.setdefault("floor", {})[str(size)] = {
+                    "rate": floor_rows[0]["delivered_per_s"] / bare_rows[0]["delivered_per_s"],
+                    "p99": floor_rows[0]["p99_ms"] / bare_rows[0]["p99_ms"],
+                    "paced_p99": floor_rows[1]["p99_ms"] / bare_rows[1]["p99_ms"]}
             ratios = {
                 "rate": tacit_rows[0]["delivered_per_s"] / bare_rows[0]["delivered_per_s"],
                 "p99": tacit_rows[0]["p99_ms"] / bare_rows[0]["p99_ms"],

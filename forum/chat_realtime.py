@@ -142,10 +142,62 @@ def typing(room_id: int, username: str, *, skip_sid: str) -> None:
           skip_sid=skip_sid)
 
 
+# Presence throttling, per room and per process: {room id: [window end, changed since]}.
+_PRESENCE_WINDOWS: dict[int, list] = {}
+
+
 def presence(room_id: int, *, skip_sid: str | None = None) -> None:
-    """Who is in the room now, to everybody in it."""
+    """Who is in the room now, to everybody in it.
+
+    The first change goes out at once and opens a window of CHAT_PRESENCE_SECONDS; changes
+    within it are sent together when it closes (the list as it is then), which opens the
+    next. 200 sockets reconnecting after a restart send a few lists instead of 200 (20,100
+    events to the room's sockets).
+    """
+    interval = float(current_app.config.get("CHAT_PRESENCE_SECONDS", 0))
+    if interval > 0:
+        import time
+
+        now = time.monotonic()
+        with _LOCK:
+            window = _PRESENCE_WINDOWS.get(room_id)
+            if window is not None and now < window[0]:
+                window[1] = True
+                return
+            _PRESENCE_WINDOWS[room_id] = [now + interval, False]
+        _start_presence_window(room_id, interval)
+    _send_presence(room_id, skip_sid=skip_sid)
+
+
+def _send_presence(room_id: int, *, skip_sid: str | None = None) -> None:
     _emit("presence", {"room": room_id, "online": online(room_id)}, room_channel(room_id),
           skip_sid=skip_sid)
+
+
+def _start_presence_window(room_id: int, interval: float) -> None:
+    """At the end of the window: the changes it held, if any, which open the next window."""
+    import time
+
+    from forum.extensions import socketio
+
+    app = current_app._get_current_object()
+
+    def close_windows():
+        while True:
+            socketio.sleep(interval)
+            with _LOCK:
+                window = _PRESENCE_WINDOWS.get(room_id)
+                if window is None or not window[1]:
+                    _PRESENCE_WINDOWS.pop(room_id, None)
+                    return
+                window[:] = [time.monotonic() + interval, False]
+            try:
+                with app.app_context():
+                    _send_presence(room_id)
+            except Exception:
+                log.exception("chat: could not send the presence of room %s", room_id)
+
+    socketio.start_background_task(close_windows)
 
 
 # -- this process's sockets --------------------------------------------------------------

@@ -161,6 +161,34 @@ def test_presence_follows_joins_leaves_and_disconnects(sockets, people, room):
     assert received(asker, "presence") == [("presence", {"room": room, "online": ["asker"]})]
 
 
+def test_a_burst_of_joins_sends_presence_at_once_then_once_when_its_window_closes(
+        app, sockets, people, room):
+    import time
+
+    app.config["CHAT_PRESENCE_SECONDS"] = 1.0
+    clients = [sockets(name) for name in ("asker", "helper", "peer", "mod")]
+    for client in clients:
+        call(client, "join", {"room": room})
+    # The first join went out at once; the three after it wait for the window to close.
+    assert received(clients[0], "presence") == [("presence", {"room": room,
+                                                               "online": ["asker"]})]
+    everyone = ("presence", {"room": room, "online": ["asker", "helper", "mod", "peer"]})
+    deadline = time.monotonic() + 5
+    got = []
+    while time.monotonic() < deadline and not got:
+        time.sleep(0.05)
+        got = received(clients[0], "presence")
+    assert got == [everyone]
+    for client in clients[1:]:
+        assert received(client, "presence") == [everyone]
+    # A quiet window sends nothing more; the next change goes out at once again.
+    time.sleep(2.2)
+    assert received(clients[0], "presence") == []
+    assert call(clients[3], "leave", {"room": room}) == {"ok": True}
+    assert received(clients[0], "presence") == [
+        ("presence", {"room": room, "online": ["asker", "helper", "peer"]})]
+
+
 # -- sending ----------------------------------------------------------------------------
 
 
