@@ -1,8 +1,10 @@
 """The chat services: rooms, idempotent sending, history, edits, deletes, read positions,
 direct rooms and promotion of a stretch of chat to a question."""
 
+import os
+
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from forum.extensions import db
@@ -194,6 +196,34 @@ def test_a_resend_after_the_limit_still_acks_the_original(app, people, room):
         send(app, people["asker"], room, f"more {n}")
     again, created = send(app, people["asker"], room, "first", client_id="keep")
     assert (again, created) == (original, False)
+
+
+def test_a_send_draws_its_id_only_once_the_room_s_other_writer_committed(app, people, room):
+    """PostgreSQL: messages of a room commit in the order of their ids. Another writer holds
+    the room's row lock (as a send does from its INSERT to its commit); a send waits for it,
+    and its id comes after the id that writer drew before committing."""
+    import threading
+
+    if os.environ.get("FORUM_TEST_DB", "sqlite") != "postgresql":
+        pytest.skip("SQLite queues every writer at BEGIN IMMEDIATE")
+    with app.app_context():
+        other = db.engine.connect()
+        transaction = other.begin()
+        other.execute(select(ChatRoom.id).where(ChatRoom.id == room).with_for_update())
+        result = {}
+        sender = threading.Thread(
+            target=lambda: result.update(id=send(app, people["asker"], room, "second")[0]))
+        sender.start()
+        sender.join(0.5)
+        assert sender.is_alive() and not result  # waiting for the room's lock
+        earlier = other.execute(insert(ChatMessage.__table__).values(
+            room_id=room, author_id=people["helper"], client_id="other-writer",
+            body_source="first", body_html="<p>first</p>", markup_version=1,
+            created_at=func.now()).returning(ChatMessage.__table__.c.id)).scalar_one()
+        transaction.commit()
+        other.close()
+        sender.join(10)
+        assert result["id"] > earlier
 
 
 # -- history ----------------------------------------------------------------------------
