@@ -1,10 +1,13 @@
 """The demo seed: a lively, bilingual, consistent community that seeding again leaves alone."""
 
+import shutil
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from config import TestConfig
+from forum import create_app
 from forum.demo import seed_demo
 from forum.demo_content import DEMO_USERS, GROUPS, MEMBERSHIPS, QUESTIONS
 from forum.extensions import db
@@ -23,14 +26,42 @@ from forum.models import (
 from forum.services.qa import TAGS_MAX, clean_tag_name
 from forum.services.reputation import expected_reputation
 from forum.services.threads import question_list_query
+from tests.conftest import _truncate_all
+
+
+@pytest.fixture(scope="module")
+def demo_database(database_template, tmp_path_factory):
+    """One database seeded through the CLI, as `make run` does, for the whole module: the
+    tests only read it (and seeding again changes nothing), and seeding takes seconds."""
+    if database_template["kind"] == "sqlite":
+        path = tmp_path_factory.mktemp("demo") / "forum.db"
+        shutil.copy(database_template["path"], path)
+        url = f"sqlite:///{path}"
+    else:
+        url = database_template["url"]
+    folder = tmp_path_factory.mktemp("demo-app")
+    app = create_app(TestConfig, database_url=url, OUTBOX_DIR=str(folder / "outbox"),
+                     INSTANCE_DIR=str(folder / "instance"))
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--if-empty"])
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert "demo content created" in result.output
+    yield url
+    if database_template["kind"] == "postgresql":
+        _truncate_all(url)
+
+
+@pytest.fixture
+def database_url(demo_database):
+    """This module's apps all use the seeded database (instead of an empty one each)."""
+    return demo_database
 
 
 @pytest.fixture
 def seeded(app):
-    """The app with the demo seeded through the CLI, as `make run` does."""
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--if-empty"])
-    assert result.exit_code == 0, result.output
-    assert "demo content created" in result.output
+    """The app on the demo database."""
     return app
 
 
