@@ -33,6 +33,20 @@ def redis_reachable(url: str = "redis://127.0.0.1:6379/0") -> bool:
         return False
 
 
+def drop_redis_keys(prefix: str, url: str = "redis://127.0.0.1:6379/0") -> None:
+    """Leave nothing of a test run in the shared Redis: every key starting with `prefix`
+    (sockets, presence, broadcast marks, page-cache versions)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=5)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -22,7 +22,7 @@ import pytest
 import requests
 import socketio
 
-from tests.helpers import PG_ADMIN_URL, csrf_from, redis_reachable
+from tests.helpers import PG_ADMIN_URL, csrf_from, drop_redis_keys, redis_reachable
 from tests.servers import ServerProcess
 
 pytestmark = [
@@ -72,18 +72,6 @@ def _populate(database_url: str, folder) -> int:
     return room
 
 
-def _drop_redis_keys(prefix: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """Servers `a` and `b` (`make serve`) on one throw-away PostgreSQL database and one Redis,
@@ -120,7 +108,7 @@ def cluster(tmp_path_factory):
             server.stop()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _drop_redis_keys(prefix)
+        drop_redis_keys(prefix, REDIS_URL)
 
 
 # -- clients ------------------------------------------------------------------------------

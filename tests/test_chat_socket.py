@@ -479,7 +479,7 @@ def test_with_a_message_queue_events_and_disconnects_cross_processes(tmp_path):
     import requests
     import socketio as socketio_client
 
-    from tests.helpers import redis_reachable
+    from tests.helpers import drop_redis_keys, redis_reachable
     from tests.servers import ROOT, VENV_BIN, ServerProcess
 
     if not redis_reachable():
@@ -559,17 +559,4 @@ def test_with_a_message_queue_events_and_disconnects_cross_processes(tmp_path):
             for sio in (client, other):
                 if sio.connected:
                     sio.disconnect()
-            _drop_redis_keys(env["FORUM_REDIS_PREFIX"])
-
-
-def _drop_redis_keys(prefix: str) -> None:
-    """Leave nothing of this run in the shared Redis (sockets, presence, marks, versions)."""
-    import redis
-
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=5)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+            drop_redis_keys(env["FORUM_REDIS_PREFIX"] + ":")

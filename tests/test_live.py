@@ -11,10 +11,10 @@ import pytest
 from forum.extensions import db, socketio
 from forum.models import User
 from forum.services import groups, qa, votes
+from tests.chat_fixtures import PASSWORD  # the password of the shared `login` fixture
 from tests.helpers import ApiClient, PageClient
 
 LIVE = "/live"
-PASSWORD = "correct horse battery"
 CANARY = "quokkacanary"
 
 
@@ -60,17 +60,6 @@ def sockets(app):
         if client.is_connected(LIVE):
             client.disconnect(namespace=LIVE)
 
-
-@pytest.fixture
-def login(app):
-    """A PageClient logged in through the login page as the given username."""
-
-    def do(username):
-        page = PageClient(app.test_client())
-        page.login(username, PASSWORD)
-        return page
-
-    return do
 
 
 def watch(client, question_id):
