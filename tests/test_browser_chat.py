@@ -49,13 +49,16 @@ def log_in(page, username: str) -> None:
     expect(page.get_by_role("banner").get_by_role("button", name="Log out")).to_be_visible()
 
 
-def open_room(page, *, js: bool = True) -> None:
-    """From the header's Chat link to the group's room; with JavaScript, until it is live."""
+def open_room(page, *, wait: str | None = "live") -> None:
+    """From the header's Chat link to the group's room, then until the page is `wait`:
+    "live" (joined over the socket), "script" (chat.js runs, connected or not) or None."""
     page.get_by_role("banner").get_by_role("link", name="Chat", exact=True).click()
     page.get_by_role("main").get_by_role("link", name=GROUP_NAME, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(GROUP_NAME)
-    if js:
+    if wait == "live":
         expect(page.locator("#chat")).to_have_attribute("data-live", "on")
+    elif wait == "script":  # chat.js has taken over the composer, connected or not
+        expect(page.locator("#chat")).to_have_class(re.compile(r"\blive\b"))
 
 
 def person(new_context, username: str, **options):
@@ -164,7 +167,7 @@ def test_a_message_unsent_at_a_reload_is_delivered_once_afterwards(new_context):
     kofi.route_web_socket(SOCKET_URL,
                           lambda ws: ws.close() if blocked else ws.connect_to_server())
     kofi.route(SOCKET_URL, lambda route: route.abort())
-    open_room(kofi, js=False)
+    open_room(kofi, wait="script")
     text = "Posted while the socket could not connect."
     send(kofi, text)
     expect(unsent(kofi)).to_have_text(re.compile(re.escape(text)))
@@ -227,7 +230,7 @@ def test_a_stretch_of_chat_becomes_a_question_credited_to_who_said_what(new_cont
     log_in(achieng, "achieng")
     open_room(kofi)
     open_room(joseph)
-    open_room(achieng, js=False)
+    open_room(achieng, wait=None)
 
     question = "How do you keep implants in stock through the rainy season?"
     send(kofi, question)
