@@ -244,18 +244,22 @@ def _clean_source(source: object) -> str:
     return _CONTROL_CHARS.sub("", source)
 
 
+# The allow-list, built once: nh3.clean() rebuilds its cleaner from these sets on every
+# call, which costs ten times the cleaning of a short post.
+_CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags={"script", "style"},
+    attributes=ALLOWED_ATTRIBUTES,
+    attribute_filter=_attribute_filter,
+    strip_comments=True,
+    link_rel=LINK_REL,
+    url_schemes=URL_SCHEMES,
+)
+
+
 def _sanitize(raw_html: str) -> str:
     """Apply the allow-list; nh3 is the actual security boundary."""
-    return nh3.clean(
-        raw_html,
-        tags=ALLOWED_TAGS,
-        clean_content_tags={"script", "style"},
-        attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=_attribute_filter,
-        strip_comments=True,
-        link_rel=LINK_REL,
-        url_schemes=URL_SCHEMES,
-    )
+    return _CLEANER.clean(raw_html)
 
 
 _BLOCK_TAGS = {
