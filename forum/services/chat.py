@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -43,8 +42,6 @@ CLIENT_ID_MAX = 64
 HISTORY_DEFAULT, HISTORY_MAX = 50, 100
 PROMOTE_ANSWERS_MAX = 20
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-RATE_SETTING = "LIMIT_CHAT_PER_USER"
-RATE_DEFAULT = "10/10seconds"
 
 
 # -- validation -------------------------------------------------------------------------
@@ -338,9 +335,7 @@ def summarize(user, room: ChatRoom) -> RoomSummary:
 
 
 def _rate_limit(user: User) -> None:
-    # The setting belongs in config.BaseSettings; until it is there, use the default.
-    current_app.config.setdefault(RATE_SETTING, RATE_DEFAULT)
-    ratelimit.hit(RATE_SETTING, "chat", str(user.id))
+    ratelimit.hit("LIMIT_CHAT_PER_USER", "chat", str(user.id))
 
 
 def _original(author_id: int, client_id: str) -> ChatMessage | None:
