@@ -46,6 +46,7 @@ serve: install
 # names its own databases, Redis keys and ports. Their outputs follow, one after the other.
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	@echo "pytest: the SQLite and PostgreSQL passes, side by side (logs in .test-sqlite.log and .test-postgresql.log)"
 	@rm -f .test-*.log .test-*.rc; \
 	( FORUM_TEST_SPLIT=1 $(BIN)/python -m pytest -p no:cacheprovider > .test-sqlite.log 2>&1; \
@@ -60,6 +61,7 @@ test: install-test
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Load test: Tacit served by `make serve` beside bare Flask pages, on a 200,000-post forum
 # built once into bench/data/ (BENCH_QUESTIONS, BENCH_POSTS; uses wrk when installed).

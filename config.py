@@ -1,6 +1,7 @@
 """Configuration from environment variables, with safe defaults for a laptop or one small server."""
 
 import os
+import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -23,8 +24,6 @@ def _load_or_create_secret_key(instance_dir: Path) -> str:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return path.read_text().strip()
-    import secrets
-
     key = secrets.token_urlsafe(48)
     with os.fdopen(fd, "w") as fh:
         fh.write(key + "\n")

@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import Server, free_port  # noqa: E402  (bench/run.py: the Q&A benchmark's servers)
 
@@ -165,11 +167,13 @@ def setup_room(env: dict, users: int, *, prefix: str = "bench") -> dict:
 
 
 def _setup_main(users: int, prefix: str) -> None:
+    # Only this setup process, started with the server's environment (its database), loads
+    # the forum; the benchmark's driver never does.
     sys.path.insert(0, str(ROOT))
-    from config import Config
-    from forum import create_app
-    from forum.extensions import db
-    from forum.services import accounts, chat, groups
+    from config import Config  # noqa: PLC0415  (setup subprocess only)
+    from forum import create_app  # noqa: PLC0415  (setup subprocess only)
+    from forum.extensions import db  # noqa: PLC0415  (setup subprocess only)
+    from forum.services import accounts, chat, groups  # noqa: PLC0415  (setup subprocess only)
 
     config = Config()
     config.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # nobody logs in with it: tokens only
@@ -198,8 +202,6 @@ PG_ADMIN = os.environ.get("CHAT_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:
 
 def pg(url: str = PG_ADMIN):
     """An autocommit psycopg connection."""
-    import psycopg
-
     return psycopg.connect(url, autocommit=True, connect_timeout=5)
 
 

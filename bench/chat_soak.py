@@ -51,6 +51,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import redis
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chat_common import (  # noqa: E402
     DATA,
@@ -169,8 +171,6 @@ def main() -> int:
     overlap = int(os.environ.get("SOAK_HISTORY_OVERLAP", 20))
     total = clients * messages
     ensure_node()
-    import redis
-
     try:
         with pg(PG_ADMIN):
             pass

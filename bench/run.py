@@ -44,8 +44,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
+from sqlalchemy import event
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import seed  # noqa: E402  (sets the forum's environment before any forum import)
+
+from config import Config  # noqa: E402
+from forum import create_app  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from forum.services import search  # noqa: E402
 
 ROOT = seed.ROOT
 DATA = seed.DATA
@@ -247,13 +254,6 @@ def measure(url: str, settings: dict, *, connections: int | None = None) -> dict
 def captured_search_sql(db_path: Path, query: str) -> list[tuple[str, tuple]]:
     """The full-text statements the search service runs for an anonymous reader's first
     page, captured from the cursor as it runs them (whatever the service's internals)."""
-    from sqlalchemy import event
-
-    from config import Config
-    from forum import create_app
-    from forum.extensions import db
-    from forum.services import search
-
     config = Config()
     config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{db_path}"
     app = create_app(config)

@@ -35,6 +35,9 @@ from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from flask_migrate import upgrade
+from sqlalchemy import bindparam, text
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 SEED_VERSION = 3
@@ -44,6 +47,15 @@ os.environ.setdefault("FORUM_INSTANCE_PATH", str(DATA / "instance"))
 os.environ.setdefault("FORUM_SECRET_KEY", "bench-only-secret-key-not-for-production")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The forum after the environment above (config reads FORUM_INSTANCE_PATH when imported).
+from config import Config  # noqa: E402
+from forum import create_app  # noqa: E402
+from forum.extensions import db  # noqa: E402
+from forum.markup import render_markdown  # noqa: E402
+from forum.services import search  # noqa: E402
+from forum.services.accounts import hash_password  # noqa: E402
+from forum.services.reputation import expected_reputation  # noqa: E402
 
 DEFAULT_QUESTIONS = 20_000
 DEFAULT_POSTS = 200_000
@@ -173,8 +185,6 @@ def _title(lang: str, rng: random.Random) -> str:
 
 def render_pool(rng: random.Random, size: int) -> dict[str, list[tuple[str, str, str]]]:
     """(source, html, text) of `size` rendered blocks per language."""
-    from forum.markup import render_markdown
-
     pool: dict[str, list] = {}
     for lang in ("en", "fr"):
         blocks = []
@@ -261,12 +271,6 @@ def _remove_db(path: Path) -> None:
 
 def build(path: Path, questions: int, posts: int, *, log=print) -> dict:
     """Create the database at `path` (via a temporary file); returns its marker."""
-    from flask_migrate import upgrade
-
-    from config import Config
-    from forum import create_app
-    from forum.extensions import db
-
     timings: dict[str, float] = {}
     tmp = path.with_name(path.name + ".tmp")
     _remove_db(tmp)
@@ -318,8 +322,6 @@ def build(path: Path, questions: int, posts: int, *, log=print) -> dict:
 
 def generate(n_questions: int, n_posts: int, rng: random.Random) -> dict:
     """Every row, as lists of dicts keyed by column name, with consistent counters."""
-    from forum.services.accounts import hash_password
-
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(days=730)
     # The pool and the hot thread come from fixed seeds: the same text and the same thread
@@ -511,18 +513,12 @@ def insert(db, rows: dict) -> None:
             for i in range(0, len(data), BATCH):
                 conn.execute(table.insert(), data[i:i + BATCH])
         questions = tables["questions"]
-        from sqlalchemy import bindparam
-
         conn.execute(questions.update().where(questions.c.id == bindparam("qid"))
                      .values(accepted_answer_id=bindparam("aid")), accepted)
 
 
 def verify(db, hot_id: int) -> None:
     """Raise AssertionError when a counter disagrees with the rows it counts."""
-    from sqlalchemy import text
-
-    from forum.services.reputation import expected_reputation
-
     def one(sql: str) -> int:
         return db.session.execute(text(sql)).scalar_one()
 
@@ -562,19 +558,9 @@ def verify(db, hot_id: int) -> None:
 
 
 def rebuild_search(db, log) -> bool:
-    """Fill the search index with the service's own rebuild; False when there is none yet."""
-    try:
-        from forum.services import search
-    except ImportError:
-        return False
-    rebuild = getattr(search, "rebuild_index", None)
-    if rebuild is None:
-        log("  forum.services.search.rebuild_index() does not exist yet: no search index")
-        return False
-    install = getattr(search, "install", None)
-    if install is not None:
-        install(db.engine)
-    count = rebuild()
+    """Fill the search index with the service's own rebuild."""
+    search.install(db.engine)
+    count = search.rebuild_index()
     log(f"  search index: {count} questions")
     return True
 

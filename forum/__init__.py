@@ -3,10 +3,26 @@
 import logging
 
 from flask import Flask, g, session
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from flask_babel import lazy_gettext as _l
 
 from config import Config
+from forum import models, redis  # noqa: F401  (models: register every table)
+from forum.api import bp as api_bp
+from forum.auth import bp as auth_bp
+from forum.chat import bp as chat_bp
+from forum.cli import register_cli
+from forum.errors import register_error_handlers
+from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from forum.groups import bp as groups_bp
+from forum.i18n import install_template_gettext, select_locale
+from forum.live import bp as live_bp
+from forum.main import bp as main_bp
+from forum.pagecache import register_page_cache
+from forum.qa import bp as qa_bp
+from forum.search import bp as search_bp
+from forum.services import uow  # the SQLite transaction listeners, with the unit of work
+from forum.services.accounts import session_user
+from forum.web import register_web_hooks
 
 
 def create_app(config_class=Config, **config_args) -> Flask:
@@ -24,19 +40,10 @@ def create_app(config_class=Config, **config_args) -> Flask:
     # must see them, or a second app in the same process would have none.
     _init_socketio(app)
 
-    from forum.errors import register_error_handlers
-    from forum.web import register_web_hooks
-
     register_error_handlers(app)
     register_web_hooks(app)
-
-    from forum.extensions import db
-    from forum.pagecache import register_page_cache
-
     register_page_cache(app, db)
-
-    from forum.cli import register_cli
-
+    uow.install(app)
     register_cli(app)
     return app
 
@@ -49,9 +56,6 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from forum import models  # noqa: F401  (register every table)
-    from forum.extensions import babel, csrf, db, limiter, login_manager, migrate
-
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
@@ -66,16 +70,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.request_loader(_load_user_from_session)
     login_manager.session_protection = None  # the server-side session record does this job
-
-    from flask_babel import lazy_gettext as _l
-
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
     csrf.init_app(app)
-
-    from forum.i18n import install_template_gettext, select_locale
-
     babel.init_app(app, locale_selector=select_locale)
     install_template_gettext(app)
 
@@ -84,82 +82,13 @@ def _init_extensions(app: Flask) -> None:
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = False
     limiter.init_app(app)
-
-
-def _cooperative() -> bool:
-    """True under gevent (make serve), where a wait inside SQLite's C code freezes the process."""
-    try:
-        from gevent import monkey
-    except ImportError:
-        return False
-    return monkey.is_module_patched("threading")
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_on_connect(dbapi_connection, connection_record):
-    """SQLite: WAL, a busy timeout, foreign keys, and transactions we start ourselves."""
-    import sqlite3
-
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    # Take over transaction control from pysqlite, so that BEGIN below is the only one.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    # Under gevent the long wait happens in _sqlite_on_begin, in Python, where other
-    # greenlets (the lock holder among them) can run; SQLite itself only waits briefly.
-    cursor.execute(f"PRAGMA busy_timeout={20 if _cooperative() else 30000}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-SQLITE_LOCK_WAIT = 30.0  # seconds a transaction waits for the write lock before failing
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_on_begin(conn):
-    """SQLite: take the write lock when a transaction starts.
-
-    A deferred transaction that reads and then writes fails at once with "database is
-    locked" when another writer committed in between (the busy timeout does not apply).
-    BEGIN IMMEDIATE makes concurrent writers queue instead; the queueing is a Python loop
-    that sleeps (a gevent-friendly sleep under `make serve`) until the lock is free. Work
-    marked as read-only (GET pages, reading socket events) begins a plain deferred
-    transaction and never waits for the writers.
-    """
-    if conn.dialect.name != "sqlite":
-        return
-    import time
-
-    from flask import g, has_app_context
-    from sqlalchemy.exc import OperationalError
-
-    if has_app_context() and g.get("db_reads_only"):
-        # A page view or socket event that only reads (see forum.web.reads_only): WAL lets
-        # readers run beside the writer, so it does not queue for the write lock.
-        conn.exec_driver_sql("BEGIN")
-        return
-
-    deadline = time.monotonic() + SQLITE_LOCK_WAIT
-    pause = 0.001
-    while True:
-        try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-            return
-        except OperationalError as error:
-            if "locked" not in str(error).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
+    redis.init_app(app)
 
 
 def _load_user_from_session(req):
     """Flask-Login: the user of this browser's live login session (never for /api/)."""
     if req.path.startswith("/api/"):
         return None
-    from forum.services.accounts import session_user
-
     found = session_user(session.get("sid"))
     if found is None:
         if "sid" in session:
@@ -175,16 +104,6 @@ def _load_user_from_session(req):
 
 
 def _register_blueprints(app: Flask) -> None:
-    from forum.api import bp as api_bp
-    from forum.auth import bp as auth_bp
-    from forum.chat import bp as chat_bp
-    from forum.extensions import csrf
-    from forum.groups import bp as groups_bp
-    from forum.live import bp as live_bp
-    from forum.main import bp as main_bp
-    from forum.qa import bp as qa_bp
-    from forum.search import bp as search_bp
-
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(qa_bp)
@@ -198,8 +117,6 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _init_socketio(app: Flask) -> None:
-    from forum.extensions import socketio
-
     kwargs = {
         "async_mode": app.config["SOCKETIO_ASYNC_MODE"],
         "max_http_buffer_size": app.config["SOCKETIO_MAX_HTTP_BUFFER_SIZE"],

@@ -4,7 +4,15 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from forum.demo import print_logins, seed_demo
 from forum.errors import ServiceError
+from forum.services.accounts import register_user
+from forum.services.accounts import set_role as set_role_service
+from forum.services.groups import add_member as add_member_service
+from forum.services.groups import create_group as create_group_service
+from forum.services.maintenance import rerender_markup
+from forum.services.reputation import recompute_all
+from forum.services.search import rebuild_index
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="Demo content.")
@@ -29,8 +37,6 @@ def _fail(error: ServiceError) -> None:
 @click.option("--display-name", default=None)
 def create_user(username, email, password, role, display_name):
     """Create an account with a role (system work: no rate limit)."""
-    from forum.services.accounts import register_user
-
     try:
         user = register_user(username, email, password, display_name, role=role, system=True)
     except ServiceError as error:
@@ -43,8 +49,6 @@ def create_user(username, email, password, role, display_name):
 @click.argument("role", type=click.Choice(["member", "expert", "moderator", "admin"]))
 def set_role(username, role):
     """Grant a role to an existing account."""
-    from forum.services.accounts import set_role as set_role_service
-
     try:
         user = set_role_service(None, username, role)
     except ServiceError as error:
@@ -56,8 +60,6 @@ def set_role(username, role):
 @click.option("--if-empty", is_flag=True, help="Only seed a database without users.")
 def seed(if_empty):
     """Create the demo community through the same services real users go through."""
-    from forum.demo import print_logins, seed_demo
-
     created = seed_demo(only_if_empty=if_empty)
     click.echo("demo content created" if created else "the database has content; seed skipped")
     print_logins()
@@ -71,8 +73,6 @@ def seed(if_empty):
 @click.option("--private", is_flag=True, help="Only members see its questions.")
 def create_group(slug, name, region, description, private):
     """Create a regional group (system work)."""
-    from forum.services.groups import create_group as create_group_service
-
     try:
         group = create_group_service(None, slug, name, region, description, private=private,
                                      system=True)
@@ -86,8 +86,6 @@ def create_group(slug, name, region, description, private):
 @click.argument("username")
 def add_member(slug, username):
     """Add a member to a group (private groups take members this way)."""
-    from forum.services.groups import add_member as add_member_service
-
     try:
         add_member_service(None, slug, username, system=True)
     except ServiceError as error:
@@ -98,8 +96,6 @@ def add_member(slug, username):
 @reputation_cli.command("recompute")
 def recompute_reputation():
     """Recompute every user's reputation from the votes (fixes any drift)."""
-    from forum.services.reputation import recompute_all
-
     changed = recompute_all()
     click.echo(f"reputation recomputed; {changed} account(s) changed")
 
@@ -108,16 +104,12 @@ def recompute_reputation():
 @click.option("--all", "force", is_flag=True, help="Re-render every row, not only old ones.")
 def rerender(force):
     """Re-render stored Markdown after the allow-list or extensions changed."""
-    from forum.services.maintenance import rerender_markup
-
     click.echo(f"re-rendered {rerender_markup(force=force)} row(s)")
 
 
 @search_cli.command("rebuild")
 def rebuild_search():
     """Rebuild the full-text search index of every question."""
-    from forum.services.search import rebuild_index
-
     click.echo(f"indexed {rebuild_index()} question(s)")
 
 

@@ -34,6 +34,7 @@ from forum.models import (
 from forum.services.accounts import register_user, update_profile
 from forum.services.groups import add_member, create_group, join_group
 from forum.services.qa import accept_answer, ask_question, post_answer, post_reply
+from forum.services.uow import transactional
 from forum.services.votes import vote_post, vote_question
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "print_logins", "seed_demo"]
@@ -168,6 +169,7 @@ def _seed_question(spec: dict, users: dict[str, User], now) -> None:
                   asked=asked)
 
 
+@transactional
 def _spread_times(question_id: int, post_ids: list[int], now, rng: random.Random, *,
                   asked) -> None:
     """Date the question `asked` and its posts after it, in order, all before `now`."""
@@ -200,13 +202,12 @@ def _spread_times(question_id: int, post_ids: list[int], now, rng: random.Random
         start = post_times[post_id]
         db.session.execute(update(PostVote).where(PostVote.id == vote_id).values(
             created_at=start + (now - start) * rng.uniform(0.05, 0.95)))
-    db.session.commit()
 
 
+@transactional
 def _set_times(model, times: dict) -> None:
     for ident, moment in times.items():
         db.session.execute(update(model).where(model.id == ident).values(created_at=moment))
-    db.session.commit()
 
 
 def print_logins() -> None:

@@ -5,6 +5,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from forum.extensions import db
+
 
 class ServiceError(Exception):
     """A refusal from a service, carried unchanged to pages, the API and sockets."""
@@ -126,6 +128,29 @@ def html_error(status: int, message: str, headers=None):
     return body, status, headers or {}
 
 
+# Socket.IO events answer with an ack instead of a response (API.md, "Socket.IO"): the same
+# error object and codes as the JSON API, for both namespaces (/live and /chat).
+
+
+def socket_error(code: str, message, fields: dict | None = None, **extra) -> dict:
+    """The ack refusing a socket event: {ok: false, error: {code, message, fields?, ...}}."""
+    error = {"code": code, "message": str(message), **extra}
+    if fields:
+        error["fields"] = {str(key)[:64]: str(value) for key, value in fields.items()}
+    return {"ok": False, "error": error}
+
+
+def socket_refusal(error: ServiceError) -> dict:
+    """The ack of a socket event that a service refused (retry_after when rate limited)."""
+    extra = {"retry_after": error.retry_after} if isinstance(error, RateLimited) else {}
+    return socket_error(error.code, error.message, error.fields, **extra)
+
+
+def socket_internal_error() -> dict:
+    """The ack of a socket event that failed on our side (code `internal`, as the API)."""
+    return socket_error("internal", _http_message(500))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error as JSON under /api/ and as a page elsewhere; never a traceback."""
 
@@ -158,9 +183,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        from forum.extensions import db
-
-        db.session.rollback()
+        db.session.rollback()  # a failed statement leaves PostgreSQL's transaction unusable
         if wants_json():
             return json_error(500, "internal", _http_message(500))
         return html_error(500, _http_message(500))

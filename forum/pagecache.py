@@ -15,7 +15,8 @@ several milliseconds of CPU; serving it again costs a dictionary lookup.
   another program) are seen within PAGE_CACHE_SECONDS.
 - The CSRF token of the visitor who caused the page is cut out when it is stored and the
   current visitor's own token put in when it is served (the footer's language form).
-- At most PAGE_CACHE_BYTES of pages per process; the least recently used go first.
+- At most PAGE_CACHE_BYTES of pages per app (one app per process when serving), kept in
+  `app.extensions`; the least recently used go first.
 - FORUM_PAGE_CACHE_SECONDS=0 turns it off (the tests do, except tests/test_pagecache.py).
 """
 
@@ -32,34 +33,44 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 
+from forum import redis
+
 log = logging.getLogger(__name__)
 
 CACHED_ENDPOINTS = frozenset({
     "qa.questions", "qa.question", "qa.tags", "qa.tag", "groups.index", "groups.group",
 })
 
-_LOCK = threading.Lock()
-_PAGES: OrderedDict[tuple, tuple[float, int, list[str], int]] = OrderedDict()
-_STATE = {"bytes": 0, "version": 0}
+EXTENSION = "tacit_page_cache"
+
+
+class PageStore:
+    """One app's stored pages, kept in its `extensions`, so that two apps in one process
+    (tests, or a command beside a server) never serve each other's pages."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # {key: (made at, version, parts around the CSRF token, size)}, least recent first
+        self.pages: OrderedDict[tuple, tuple[float, int, list[str], int]] = OrderedDict()
+        self.bytes = 0
+        self.version = 0  # the version without Redis
+
+
+def _page_store() -> PageStore:
+    return current_app.extensions[EXTENSION]
 
 
 # -- the version: any committed write makes every stored page old -----------------------
 
 
-def _redis():
-    from forum.chat_realtime import _redis as shared_client
-
-    return shared_client()
-
-
 def _version_key() -> str:
-    return f"{current_app.config.get('REDIS_PREFIX', 'tacit')}:pages:version"
+    return redis.key("pages", "version")
 
 
 def current_version() -> int:
-    client = _redis()
+    client = redis.client()
     if client is None:
-        return _STATE["version"]
+        return _page_store().version
     try:
         return int(client.get(_version_key()) or 0)
     except Exception:
@@ -69,11 +80,13 @@ def current_version() -> int:
 
 def writes_committed() -> None:
     """Every page stored so far is old."""
-    with _LOCK:
-        _STATE["version"] += 1
-    if not has_app_context():
+    if not has_app_context():  # no app, so no pages of its own to make old
         return
-    client = _redis()
+    store = current_app.extensions.get(EXTENSION)
+    if store is not None:
+        with store.lock:
+            store.version += 1
+    client = redis.client()
     if client is not None:
         try:
             client.incr(_version_key())
@@ -135,15 +148,16 @@ def _serve():
         return None
     version = current_version()
     g.page_cache = (key, version)
-    with _LOCK:
-        found = _PAGES.get(key)
+    store = _page_store()
+    with store.lock:
+        found = store.pages.get(key)
         if found is not None:
             made, made_version, parts, _size = found
             if made_version != version or time.monotonic() - made > seconds:
-                _drop(key)
+                _drop(store, key)
                 found = None
             else:
-                _PAGES.move_to_end(key)
+                store.pages.move_to_end(key)
     if found is None:
         return None
     g.page_cache_hit = True
@@ -165,30 +179,26 @@ def _store(response):
     limit = current_app.config.get("PAGE_CACHE_BYTES", 16 * 1024 * 1024)
     if size > limit // 4:
         return response
-    with _LOCK:
-        _drop(key)
-        _PAGES[key] = (time.monotonic(), version, parts, size)
-        _STATE["bytes"] += size
-        while _STATE["bytes"] > limit and _PAGES:
-            _drop(next(iter(_PAGES)))
+    store = _page_store()
+    with store.lock:
+        _drop(store, key)
+        store.pages[key] = (time.monotonic(), version, parts, size)
+        store.bytes += size
+        while store.bytes > limit and store.pages:
+            _drop(store, next(iter(store.pages)))
     return response
 
 
-def _drop(key) -> None:
-    """Forget one page (the caller holds _LOCK)."""
-    found = _PAGES.pop(key, None)
+def _drop(store: PageStore, key) -> None:
+    """Forget one page (the caller holds store.lock)."""
+    found = store.pages.pop(key, None)
     if found is not None:
-        _STATE["bytes"] -= found[3]
-
-
-def clear() -> None:
-    with _LOCK:
-        _PAGES.clear()
-        _STATE["bytes"] = 0
+        store.bytes -= found[3]
 
 
 def register_page_cache(app: Flask, db) -> None:
     """Serve and store pages around the views; every committed write makes them old."""
+    app.extensions[EXTENSION] = PageStore()
     for name, listener in (("after_flush", _note_flush), ("do_orm_execute", _note_statement),
                            ("after_commit", _after_commit),
                            ("after_soft_rollback", _after_rollback)):

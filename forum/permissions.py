@@ -2,6 +2,7 @@
 
 from sqlalchemy import or_, select, true
 
+from forum.extensions import db
 from forum.models import Group, GroupMembership, Post, Question
 
 
@@ -62,8 +63,6 @@ def can_view_group(user, group: Group, *, is_member: bool | None = None) -> bool
     if is_admin(user) or is_member:
         return True
     if is_member is None:
-        from forum.extensions import db
-
         is_member = db.session.scalar(
             select(GroupMembership.id).where(GroupMembership.group_id == group.id,
                                              GroupMembership.user_id == user.id)) is not None

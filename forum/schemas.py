@@ -100,6 +100,29 @@ def post_json(post, *, viewer=None, replies=None, accepted_id=None) -> dict:
     return data
 
 
+def message_json(message, *, viewer=None) -> dict:
+    """The chat message object; a deleted message keeps its place, not its text.
+
+    `body` (the Markdown source) is added for its author, who may edit it; broadcasts never
+    carry it.
+    """
+    deleted = message.deleted_at is not None
+    data = {
+        "id": message.id,
+        "room": message.room_id,
+        "author": None if deleted else author_json(message.author),
+        "body_html": "" if deleted else message.body_html,
+        "client_id": message.client_id,
+        "created_at": iso(message.created_at),
+        "edited_at": iso(message.edited_at),
+        "deleted": deleted,
+        "promoted_question_id": message.promoted_question_id,
+    }
+    if not deleted and viewer is not None and getattr(viewer, "id", None) == message.author_id:
+        data["body"] = message.body_source
+    return data
+
+
 def group_json(group, *, following: bool = False) -> dict:
     return {
         "slug": group.slug,

@@ -27,14 +27,17 @@ def safe_next(target: str | None, default: str) -> str:
 
 
 _LINK_MARK = 1987654321  # a marker id within every id converter's range
-_LINK_PARTS: dict[tuple, tuple[str, str]] = {}
+# app.extensions key of each app's {(endpoint, argument, script root): (before, after)}: the
+# URLs come from that app's URL map.
+LINK_PARTS = "tacit_link_parts"
 
 
 def link_parts(endpoint: str, argument: str | None = None) -> tuple[str, str]:
     """The URL of `endpoint` around its id argument: (before, after), built once per
     endpoint, argument and script root. See id_link()."""
+    known = current_app.extensions[LINK_PARTS]
     key = (endpoint, argument, request.script_root)
-    parts = _LINK_PARTS.get(key)
+    parts = known.get(key)
     if parts is None:
         if argument is None:
             (rule,) = current_app.url_map.iter_rules(endpoint)
@@ -43,7 +46,7 @@ def link_parts(endpoint: str, argument: str | None = None) -> tuple[str, str]:
             str(_LINK_MARK))
         if not marker:
             raise ValueError(f"{endpoint} does not put {argument} in its path")
-        parts = _LINK_PARTS[key] = (before, after)
+        parts = known[key] = (before, after)
     return parts
 
 
@@ -76,25 +79,9 @@ def content_security_policy() -> str:
     )
 
 
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def reads_only(flag: bool = True) -> None:
-    """Declare that the current request or socket event only reads the database: on SQLite
-    its transactions begin deferred, beside the writer, instead of queueing for the write
-    lock (forum/__init__.py). A write in such a transaction fails at once with "database is
-    locked" if another writer got in first, so only work that never writes says so. GET and
-    HEAD requests say so (tests/test_hardening.py checks that no GET route writes)."""
-    g.db_reads_only = flag
-
-
 def register_web_hooks(app: Flask) -> None:
     """Headers on every response and helpers in every template."""
-
-    @app.before_request
-    def get_requests_only_read():
-        if request.method in READ_METHODS:
-            reads_only()
+    app.extensions[LINK_PARTS] = {}
 
     @app.before_request
     def read_body_and_refuse_nul():

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
+from babel.support import Translations
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,7 +41,7 @@ def require_chromium() -> None:
         problem = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
     else:
         try:
-            import playwright.sync_api  # noqa: F401
+            import playwright.sync_api  # noqa: F401, PLC0415  (optional: missing, the suite skips)
         except ImportError:
             problem = "the Playwright package is not installed (make install-test)"
     if problem is None:
@@ -130,9 +132,6 @@ class FrenchStrings:
     """
 
     def __init__(self) -> None:
-        from babel.messages.pofile import read_po
-        from babel.support import Translations
-
         po_path = TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.po"
         self.source: dict[str, str] = {}
         if po_path.exists():
@@ -160,7 +159,7 @@ DESKTOP = {"width": 1280, "height": 800}
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium per test module (import this fixture into the module)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (optional: require_chromium)
 
     with sync_playwright() as playwright:
         launched = launch_chromium(playwright)

@@ -12,6 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 
 # Set before the app is imported: tests never write instance/secret_key of the checkout.
@@ -22,13 +23,17 @@ os.environ.setdefault("FORUM_TEST_RUN_ID", RUN_ID)
 from config import TestConfig  # noqa: E402
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
+from forum.models import User  # noqa: E402
 from forum.services import search  # noqa: E402
+from forum.services.accounts import register_user  # noqa: E402
+from forum.services.groups import add_member, create_group, join_group  # noqa: E402
+from forum.services.qa import ask_question, post_answer, post_reply  # noqa: E402
 from tests.browser_support import browser, new_context  # noqa: E402,F401  (shared fixtures)
+from tests.helpers import PG_ADMIN_URL, ApiClient, Outbox, PageClient, pg_reachable  # noqa: E402
 
 # The chat modules' people, room, secret_room and login (a module's own fixture of the same
 # name wins where one is defined).
 pytest_plugins = ["tests.chat_fixtures"]
-from tests.helpers import PG_ADMIN_URL, pg_reachable  # noqa: E402
 
 TEST_DB = os.environ.get("FORUM_TEST_DB", "sqlite")
 REQUIRE_SERVICES = os.environ.get("FORUM_REQUIRE_SERVICES") == "1"
@@ -74,8 +79,6 @@ def pytest_collection_modifyitems(config, items):
 def database_template(tmp_path_factory):
     """Build the schema once per run; yield how to give each test an empty database."""
     if TEST_DB == "postgresql":
-        import psycopg
-
         name = f"tacit_test_{RUN_ID}".lower()
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -120,8 +123,6 @@ def _truncate_all(url):
     sequences: the same result as TRUNCATE ... RESTART IDENTITY CASCADE at a fifth of its
     cost on tables this small (TRUNCATE makes new files for every table, each time).
     """
-    import psycopg
-
     plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
     tables = [t.name for t in db.metadata.sorted_tables] + ["question_fts"]
     with psycopg.connect(plain) as conn:
@@ -134,7 +135,7 @@ def _truncate_all(url):
             " WHERE c.relkind = 'S' AND n.nspname = 'public'").fetchall()
         for (sequence,) in sequences:
             conn.execute(f"ALTER SEQUENCE {sequence} RESTART")
-        conn.commit()
+        # psycopg commits when the `with` block ends without an error.
 
 
 @pytest.fixture
@@ -176,8 +177,6 @@ def app(make_app, app_config):
 @pytest.fixture
 def make_user(app):
     """Create an account through the registration service (system work: no rate limit)."""
-    from forum.services.accounts import register_user
-
     counter = {"n": 0}
 
     def make(username=None, *, password="correct horse battery", role="member",
@@ -202,16 +201,12 @@ def user(make_user):
 @pytest.fixture
 def anon_client(app):
     """A browser-like test client, not logged in."""
-    from tests.helpers import PageClient
-
     return PageClient(app.test_client())
 
 
 @pytest.fixture
 def client(app, user):
     """A test client logged in as `user` through the real login page."""
-    from tests.helpers import PageClient
-
     page_client = PageClient(app.test_client())
     page_client.login(user["username"], user["password"])
     return page_client
@@ -220,24 +215,18 @@ def client(app, user):
 @pytest.fixture
 def api(app):
     """A JSON API client."""
-    from tests.helpers import ApiClient
-
     return ApiClient(app.test_client())
 
 
 @pytest.fixture
 def outbox(app):
     """Read the mail written to the outbox folder."""
-    from tests.helpers import Outbox
-
     return Outbox(Path(app.config["OUTBOX_DIR"]))
 
 
 @pytest.fixture
 def make_group(app):
     """Create a regional group through the service (system work)."""
-    from forum.services.groups import create_group
-
     def make(slug="west-africa", *, name=None, region="West Africa", private=False,
              description="Practitioners of **West Africa**."):
         with app.app_context():
@@ -257,15 +246,11 @@ def group(make_group):
 @pytest.fixture
 def join(app):
     """Add a user (by id) to a group (by slug) through the membership service."""
-    from forum.extensions import db as _db
-    from forum.models import User
-    from forum.services.groups import add_member, join_group
-
     def do(user_id, slug, *, private=False):
         with app.app_context():
-            user = _db.session.get(User, user_id)
+            user = db.session.get(User, user_id)
             if private:
-                admin = _db.session.scalar(_db.select(User).where(User.role == "admin"))
+                admin = db.session.scalar(db.select(User).where(User.role == "admin"))
                 add_member(admin, slug, user.username)
             else:
                 join_group(user, slug)
@@ -276,15 +261,11 @@ def join(app):
 @pytest.fixture
 def make_question(app):
     """Ask a question through the service as the user with this id (system: no limits)."""
-    from forum.extensions import db as _db
-    from forum.models import User
-    from forum.services.qa import ask_question
-
     def make(author_id, group_slug, *, title="How do we avoid implant stock-outs?",
              body="Our rural clinics run out of implants every quarter.", tags=("implants",),
              lang="en"):
         with app.app_context():
-            author = _db.session.get(User, author_id)
+            author = db.session.get(User, author_id)
             question = ask_question(author, title=title, body=body, group=group_slug,
                                     tags=list(tags), lang=lang, system=True)
             return question.id
@@ -295,13 +276,9 @@ def make_question(app):
 @pytest.fixture
 def make_post(app):
     """Answer a question (parent None) or reply to a post, as the user with this id."""
-    from forum.extensions import db as _db
-    from forum.models import User
-    from forum.services.qa import post_answer, post_reply
-
     def make(author_id, *, question_id=None, parent_id=None, body="Order earlier.", lang="en"):
         with app.app_context():
-            author = _db.session.get(User, author_id)
+            author = db.session.get(User, author_id)
             if parent_id is None:
                 post = post_answer(author, question_id, body, lang=lang, system=True)
             else:

@@ -1,20 +1,36 @@
 """Test helpers: page and API clients that behave like real ones, the mail outbox, ports."""
 
+import contextlib
 import email
 import email.policy
 import re
 import socket
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 
+import psycopg
+import redis
+
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextlib.contextmanager
+def throwaway_pg_database(prefix: str):
+    """A new, empty PostgreSQL database (its SQLAlchemy URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def pg_reachable() -> bool:
     """True when the PostgreSQL server of this machine accepts a connection."""
     try:
-        import psycopg
-
         with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
             return True
     except Exception:
@@ -23,8 +39,6 @@ def pg_reachable() -> bool:
 
 def redis_reachable(url: str = "redis://127.0.0.1:6379/0") -> bool:
     try:
-        import redis
-
         client = redis.Redis.from_url(url, socket_connect_timeout=2)
         client.ping()
         client.close()
@@ -36,8 +50,6 @@ def redis_reachable(url: str = "redis://127.0.0.1:6379/0") -> bool:
 def drop_redis_keys(prefix: str, url: str = "redis://127.0.0.1:6379/0") -> None:
     """Leave nothing of a test run in the shared Redis: every key starting with `prefix`
     (sockets, presence, broadcast marks, page-cache versions)."""
-    import redis
-
     client = redis.Redis.from_url(url, socket_connect_timeout=5)
     try:
         keys = list(client.scan_iter(match=f"{prefix}*", count=500))

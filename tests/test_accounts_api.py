@@ -4,8 +4,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from forum.api.common import page_args
+from forum.errors import InvalidInput
 from forum.extensions import db
 from forum.models import ApiToken, User
+from forum.services.accounts import register_user
+from forum.services.uow import unit_of_work
 
 
 def error_of(response):
@@ -51,10 +55,9 @@ def test_revoked_token_stops_working_at_once(api, user):
 
 def test_expired_token_is_refused(api, user, app):
     token = api.login("nurse", user["password"])
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         record = db.session.query(ApiToken).one()
         record.expires_at = record.created_at - timedelta(seconds=1)
-        db.session.commit()
     assert api.get("/api/v1/me", token=token).status_code == 401
 
 
@@ -215,13 +218,11 @@ def test_cli_creates_user_with_role(app):
 
 
 def test_pagination_arguments_are_validated(app):
-    from forum.api.common import page_args
-    from forum.errors import InvalidInput
-
     for query, expected in [("", (1, 20)), ("?page=3&per_page=100", (3, 100))]:
         with app.test_request_context("/api/v1/x" + query):
             assert page_args() == expected
-    for query in ["?page=0", "?page=x", "?per_page=101", "?per_page=-1"]:
+    for query in ["?page=0", "?page=x", "?per_page=101", "?per_page=-1", "?page=100001",
+                  "?page=99999999999999999999", "?page=%C2%B2"]:
         with app.test_request_context("/api/v1/x" + query), pytest.raises(InvalidInput):
             page_args()
 
@@ -264,8 +265,6 @@ def test_profile_patch_is_self_or_admin(api, make_user, who, status):
 
 def test_production_hashes_use_werkzeug_scrypt_default_cost(make_app, api):
     app = make_app(PASSWORD_HASH_METHOD="scrypt")
-    from forum.services.accounts import register_user
-
     with app.app_context():
         user = register_user("kofi", "kofi@example.org", "volta river clinic", system=True)
         assert user.password_hash.startswith("scrypt:32768:8:1$")

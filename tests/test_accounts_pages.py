@@ -1,11 +1,15 @@
 """Account pages: register, log in/out, sessions, password change and reset, deletion."""
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from forum.extensions import db
-from forum.models import LoginSession, User
+from forum.models import LoginSession, PasswordReset, User
+from forum.services.accounts import register_user
+from forum.services.uow import unit_of_work
+from tests.helpers import PageClient
 
 
 def register(page, **overrides):
@@ -120,11 +124,7 @@ def https_app(make_app):
 
 
 def test_cookie_is_secure_with_forum_https(https_app):
-    from tests.helpers import PageClient
-
     with https_app.app_context():
-        from forum.services.accounts import register_user
-
         register_user("nurse", "nurse@example.org", "correct horse battery", system=True)
     page = PageClient(https_app.test_client())
     page.get("/login", base_url="https://localhost")
@@ -185,8 +185,6 @@ def test_next_never_leaves_the_site(anon_client, user, target):
 
 
 def test_change_password_ends_other_sessions_and_keeps_this_one(app, user):
-    from tests.helpers import PageClient
-
     laptop = PageClient(app.test_client())
     phone = PageClient(app.test_client())
     laptop.login("nurse", user["password"])
@@ -265,23 +263,16 @@ def test_password_reset_answers_the_same_for_unknown_address(anon_client, user, 
 
 
 def test_password_reset_link_expires_after_an_hour(anon_client, user, outbox, app):
-    from datetime import timedelta
-
-    from forum.models import PasswordReset
-
     anon_client.post_form("/password/forgot", {"email": "nurse@example.org"})
     path = outbox.last_link().split("localhost", 1)[1]
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         record = db.session.query(PasswordReset).one()
         assert record.expires_at - record.created_at <= timedelta(hours=1)
         record.expires_at = record.created_at - timedelta(seconds=1)
-        db.session.commit()
     assert anon_client.get(path).status_code == 404
 
 
 def test_password_reset_ends_existing_sessions(client, app, outbox):
-    from tests.helpers import PageClient
-
     other = PageClient(app.test_client())
     other.post_form("/password/forgot", {"email": "nurse@example.org"})
     path = outbox.last_link().split("localhost", 1)[1]

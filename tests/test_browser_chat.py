@@ -10,6 +10,7 @@ page's script drops its socket on the browser's `offline` event, as it would on 
 import re
 
 import pytest
+import requests
 
 from tests.browser_support import PageProblems, horizontal_overflow, require_chromium
 from tests.servers import ServerProcess
@@ -287,8 +288,6 @@ def test_a_stretch_of_chat_becomes_a_question_credited_to_who_said_what(new_cont
 
 def test_older_messages_load_on_scrolling_up_and_reading_clears_the_unread_count(
         new_context, server):
-    import requests
-
     api = requests.Session()
     token = api.post(f"{server.url}/api/v1/tokens",
                      json={"login": "kofi", "password": DEMO_PASSWORD}).json()["token"]

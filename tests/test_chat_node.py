@@ -24,6 +24,12 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from config import TestConfig
+from forum import create_app
+from forum.extensions import db
+from forum.services import chat
+from forum.services.accounts import register_user
+from forum.services.groups import add_member, create_group, join_group
 from tests.servers import ROOT, ServerProcess
 
 pytestmark = [
@@ -70,13 +76,6 @@ def node():
 
 def _populate(database_url: str, folder) -> dict:
     """Accounts, a public group and a private one, through the services (system work)."""
-    from config import TestConfig
-    from forum import create_app
-    from forum.extensions import db
-    from forum.services import chat
-    from forum.services.accounts import register_user
-    from forum.services.groups import add_member, create_group, join_group
-
     app = create_app(TestConfig, database_url=database_url, INSTANCE_DIR=str(folder),
                      OUTBOX_DIR=str(folder / "outbox"))
     with app.app_context():

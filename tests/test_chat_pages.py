@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from forum.extensions import db
 from forum.models import ChatMessage, ChatMessageRevision, ChatRoomMember, Post, Question, User
 from forum.services import chat
-from tests.test_hardening import InlineFinder
+from tests.helpers import FormParser
+from tests.test_hardening import InlineFinder, _snapshot
+from tests.test_query_counts import queries_for
 
 
 @pytest.fixture
@@ -38,8 +40,6 @@ def text(response) -> str:
 
 def form_inputs(html: str, action: str) -> dict:
     """The hidden inputs of the form posting to `action`."""
-    from tests.helpers import FormParser
-
     parser = FormParser()
     parser.feed(html)
     found = [f for f in parser.forms if f["action"] == action]
@@ -160,8 +160,6 @@ def test_a_room_shows_the_latest_page_newest_last_with_a_plain_older_link(
 
 
 def test_the_room_page_loads_in_a_fixed_number_of_queries(app, login, people, room, say):
-    from tests.test_query_counts import queries_for
-
     for n in range(3):
         say(["helper", "peer", "mod"][n], room, f"early {n}")
     page = login("asker")
@@ -470,8 +468,6 @@ def test_the_room_list_only_reads_for_a_member_of_many_groups(app, people, make_
                                                              login):
     """Group rooms come with their groups, so listing them writes nothing (it used to
     create missing rooms on the first GET)."""
-    from tests.test_hardening import _snapshot
-
     for slug in ("east-africa", "south-asia", "sahel"):
         make_group(slug)
         join(people["peer"], slug)

@@ -18,10 +18,19 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from types import SimpleNamespace
 
+import psycopg
 import pytest
+import redis
 import requests
 import socketio
 
+from config import TestConfig
+from forum import create_app
+from forum.extensions import db
+from forum.models import User
+from forum.services import chat
+from forum.services.accounts import register_user
+from forum.services.groups import create_group, join_group
 from tests.helpers import PG_ADMIN_URL, csrf_from, drop_redis_keys, redis_reachable
 from tests.servers import ServerProcess
 
@@ -52,13 +61,6 @@ def wait_until(predicate, timeout: float = WAIT, what: str = "") -> None:
 
 def _populate(database_url: str, folder) -> int:
     """asker, helper, peer and bystander in west-africa (through the services); its room id."""
-    from config import TestConfig
-    from forum import create_app
-    from forum.extensions import db
-    from forum.services import chat
-    from forum.services.accounts import register_user
-    from forum.services.groups import create_group, join_group
-
     app = create_app(TestConfig, database_url=database_url, INSTANCE_DIR=str(folder),
                      OUTBOX_DIR=str(folder / "outbox"))
     with app.app_context():
@@ -80,8 +82,6 @@ def cluster(tmp_path_factory):
         if os.environ.get("FORUM_REQUIRE_SERVICES") == "1":
             pytest.fail("FORUM_REQUIRE_SERVICES=1 but Redis is not reachable at 127.0.0.1:6379")
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    import psycopg
-
     run = uuid.uuid4().hex[:12]  # parallel runs (other checkouts, CI) never share a name
     name = f"tacit_scaleout_{run}"
     prefix = f"tacit-test-scaleout-{run}"
@@ -329,12 +329,6 @@ def _store_without_broadcast(cluster, username: str, body: str, client_id: str) 
     """Store a message the way a process does that dies between its commit and its broadcast:
     through the service, in this test process, which has no Redis and no sockets, so the
     message reaches nobody and no process records that it went out."""
-    from config import TestConfig
-    from forum import create_app
-    from forum.extensions import db
-    from forum.models import User
-    from forum.services import chat
-
     app = create_app(TestConfig, database_url=cluster.url, INSTANCE_DIR=str(cluster.folder),
                      OUTBOX_DIR=str(cluster.folder / "outbox"))
     with app.app_context():
@@ -383,8 +377,6 @@ def test_presence_forgets_the_sockets_of_a_process_that_died_without_a_goodbye(c
     its "alive" key: the next presence of the room leaves those people out and drops the
     entries. (What such a process leaves behind is written here directly: an entry naming a
     process whose "alive" key does not exist.)"""
-    import redis
-
     a, b, room = cluster.a, cluster.b, cluster.room
     key = f"{cluster.prefix}:chat:online:{room}"
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)

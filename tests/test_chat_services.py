@@ -2,6 +2,7 @@
 direct rooms and promotion of a stretch of chat to a question."""
 
 import os
+import threading
 
 import pytest
 from sqlalchemy import event, func, insert, select
@@ -18,6 +19,8 @@ from forum.models import (
     User,
 )
 from forum.services import chat
+from forum.services.accounts import delete_account
+from forum.services.uow import unit_of_work
 
 
 @pytest.fixture
@@ -202,26 +205,21 @@ def test_a_send_draws_its_id_only_once_the_room_s_other_writer_committed(app, pe
     """PostgreSQL: messages of a room commit in the order of their ids. Another writer holds
     the room's row lock (as a send does from its INSERT to its commit); a send waits for it,
     and its id comes after the id that writer drew before committing."""
-    import threading
-
     if os.environ.get("FORUM_TEST_DB", "sqlite") != "postgresql":
-        pytest.skip("SQLite queues every writer at BEGIN IMMEDIATE")
+        pytest.skip("SQLite queues every writer for its write lock")
     with app.app_context():
-        other = db.engine.connect()
-        transaction = other.begin()
-        other.execute(select(ChatRoom.id).where(ChatRoom.id == room).with_for_update())
         result = {}
         sender = threading.Thread(
             target=lambda: result.update(id=send(app, people["asker"], room, "second")[0]))
-        sender.start()
-        sender.join(0.5)
-        assert sender.is_alive() and not result  # waiting for the room's lock
-        earlier = other.execute(insert(ChatMessage.__table__).values(
-            room_id=room, author_id=people["helper"], client_id="other-writer",
-            body_source="first", body_html="<p>first</p>", markup_version=1,
-            created_at=func.now()).returning(ChatMessage.__table__.c.id)).scalar_one()
-        transaction.commit()
-        other.close()
+        with db.engine.begin() as other:  # commits when the block ends
+            other.execute(select(ChatRoom.id).where(ChatRoom.id == room).with_for_update())
+            sender.start()
+            sender.join(0.5)
+            assert sender.is_alive() and not result  # waiting for the room's lock
+            earlier = other.execute(insert(ChatMessage.__table__).values(
+                room_id=room, author_id=people["helper"], client_id="other-writer",
+                body_source="first", body_html="<p>first</p>", markup_version=1,
+                created_at=func.now()).returning(ChatMessage.__table__.c.id)).scalar_one()
         sender.join(10)
         assert result["id"] > earlier
 
@@ -374,9 +372,8 @@ def test_rooms_for_uses_a_fixed_number_of_queries(app, people, members, make_gro
     for name in ("helper", "peer", "mod"):
         dm, _created = direct(app, people["asker"], name)
         send(app, people[name], dm, "hi")
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         db.session.execute(ChatRoom.__table__.delete().where(ChatRoom.kind == "group"))
-        db.session.commit()
     assert count_queries(people["asker"]) == few
 
 
@@ -510,8 +507,6 @@ def test_promotion_stops_when_an_author_deleted_their_account(app, people, room)
     asked, _c = send(app, people["asker"], room, "The question?")
     later, _c = send(app, people["helper"], room, "The answer.")
     with app.app_context():
-        from forum.services.accounts import delete_account
-
         delete_account(db.session.get(User, people["helper"]), "correct horse battery")
     with pytest.raises(InvalidInput) as caught:
         promote(app, people["asker"], room, asked, [later])

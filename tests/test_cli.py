@@ -2,6 +2,8 @@
 
 from forum.extensions import db
 from forum.models import Group, Post, Question, User
+from forum.services.uow import unit_of_work
+from forum.services.votes import vote_post
 
 
 def test_groups_create_and_add_member(app, make_user):
@@ -26,11 +28,9 @@ def test_reputation_recompute_repairs_drift(app, make_user, group, make_question
     qid = make_question(asker, group)
     aid = make_post(helper, question_id=qid)
     with app.app_context():
-        from forum.services.votes import vote_post
-
         vote_post(db.session.get(User, voter), aid, 1)
-        db.session.get(User, helper).reputation = 999  # drift
-        db.session.commit()
+        with unit_of_work():
+            db.session.get(User, helper).reputation = 999  # drift
     result = app.test_cli_runner().invoke(args=["reputation", "recompute"])
     assert result.exit_code == 0 and "1 account(s) changed" in result.output
     with app.app_context():
@@ -41,11 +41,10 @@ def test_markup_rerender_updates_old_rows(app, make_user, group, make_question, 
     author = make_user("author")
     qid = make_question(author, group, body="Some **bold** text")
     aid = make_post(author, question_id=qid, body="An _answer_")
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         db.session.get(Question, qid).body_html = "stale"
         db.session.get(Question, qid).markup_version = 0
         db.session.get(Post, aid).markup_version = 0
-        db.session.commit()
     result = app.test_cli_runner().invoke(args=["markup", "rerender"])
     assert result.exit_code == 0 and "re-rendered 2 row(s)" in result.output
     with app.app_context():

@@ -4,13 +4,12 @@ reputation has no drift, on SQLite and on PostgreSQL."""
 import os
 import socket
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from tests.helpers import PG_ADMIN_URL
+from tests.helpers import throwaway_pg_database
 from tests.servers import ServerProcess
 
 pytestmark = [pytest.mark.server]
@@ -26,16 +25,8 @@ def server_database():
     if os.environ.get("FORUM_TEST_DB", "sqlite") != "postgresql":
         yield None
         return
-    import psycopg
-
-    name = f"tacit_votes_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_pg_database("tacit_votes") as url:
+        yield url
 
 
 def _call(method, url, token=None, **kwargs):

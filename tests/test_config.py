@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from forum import mail
+from forum.extensions import socketio
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,8 +49,6 @@ def test_defaults_are_safe(tmp_path):
 
 def test_a_second_app_still_has_its_socket_handlers(app, make_app):
     """Blueprints (with their event handlers) are registered before socketio.init_app."""
-    from forum.extensions import socketio
-
     second = make_app()
     for application in (app, second):
         client = socketio.test_client(application, namespace="/live")
@@ -56,8 +57,6 @@ def test_a_second_app_still_has_its_socket_handlers(app, make_app):
 
 
 def test_mail_goes_to_the_outbox_without_smtp(app, outbox):
-    from forum import mail
-
     with app.app_context():
         mail.send("amina@example.org", "Sujet accentué", "Corps du message: é à ü")
     message = outbox.messages()[-1]

@@ -23,7 +23,8 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.services.qa import TAGS_MAX, clean_tag_name
+from forum.services.inputs import clean_tag_name
+from forum.services.qa import TAGS_MAX
 from forum.services.reputation import expected_reputation
 from forum.services.threads import question_list_query
 from tests.conftest import _truncate_all

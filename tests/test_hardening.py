@@ -4,6 +4,11 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import select
+from werkzeug.exceptions import abort
+
+from forum.extensions import db
+from forum.models import User
 
 PAGES = ["/", "/login", "/register", "/password/forgot"]
 LOGGED_IN_PAGES = ["/account", "/account/delete"]
@@ -108,10 +113,6 @@ def test_csrf_token_has_no_time_limit(app):
 
 
 def _snapshot(app):
-    from sqlalchemy import select
-
-    from forum.extensions import db
-
     with app.app_context():
         state = {}
         for table in db.metadata.sorted_tables:
@@ -145,8 +146,6 @@ def test_oversized_form_is_413_page(anon_client):
 
 @pytest.mark.parametrize("status", [400, 403, 404, 405, 413, 429, 500])
 def test_html_error_pages(app, status):
-    from werkzeug.exceptions import abort
-
     @app.get(f"/_status/{status}")
     def trigger():
         if status == 500:
@@ -188,11 +187,7 @@ def test_debug_is_off_and_tracebacks_are_not_propagated(app):
     ],
 )
 def test_nul_characters_are_refused_not_stored(app, method, path, kwargs, status):
-    from forum.models import User
-
     response = app.test_client().open(path, method=method, **kwargs)
     assert response.status_code == status
     with app.app_context():
-        from forum.extensions import db
-
         assert db.session.query(User).count() == 0

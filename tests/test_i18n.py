@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
@@ -81,8 +82,6 @@ def french():
 @pytest.fixture(scope="module")
 def compiled_translations(tmp_path_factory, french):
     """The French catalog compiled from the .po into a translations folder of its own."""
-    from babel.messages.mofile import write_mo
-
     folder = tmp_path_factory.mktemp("translations")
     target = folder / "fr" / "LC_MESSAGES"
     target.mkdir(parents=True)
@@ -142,8 +141,6 @@ def test_french_translations_keep_the_placeholders(french):
 
 
 def test_french_catalog_compiles_without_errors(french, tmp_path):
-    from babel.messages.mofile import write_mo
-
     errors = [f"{_describe(message)}: {error}"
               for message, problems in french.check() for error in problems]
     assert not errors, "\n".join(errors)

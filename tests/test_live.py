@@ -9,6 +9,7 @@ import json
 import pytest
 
 from forum.extensions import db, socketio
+from forum.live.events import MAX_WATCHED
 from forum.models import User
 from forum.services import groups, qa, votes
 from tests.chat_fixtures import PASSWORD  # the password of the shared `login` fixture
@@ -349,8 +350,6 @@ def test_an_event_without_a_payload_is_refused(sockets, question):
 
 def test_a_socket_watches_a_bounded_number_of_questions(app, sockets, people, group,
                                                         make_question):
-    from forum.live.events import MAX_WATCHED
-
     ids = [make_question(people["asker"], group, title=f"Question number {n} about stock",
                          body=f"Body {n}.") for n in range(MAX_WATCHED + 1)]
     client = sockets()

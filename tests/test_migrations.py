@@ -1,8 +1,11 @@
 """Migrations and models agree, on a fresh SQLite file and a fresh PostgreSQL database."""
 
-import uuid
+import contextlib
+import os
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
@@ -11,7 +14,10 @@ from sqlalchemy import inspect, text
 from config import TestConfig
 from forum import create_app
 from forum.extensions import db
-from tests.helpers import PG_ADMIN_URL, pg_reachable
+from forum.models import User
+from forum.services import search
+from forum.services.uow import unit_of_work
+from tests.helpers import pg_reachable, throwaway_pg_database
 
 
 def _diff_after_upgrade(url, tmp_path):
@@ -44,25 +50,10 @@ def test_migrations_match_models_on_sqlite(tmp_path):
 
 
 def test_migrations_match_models_on_postgresql(tmp_path):
-    import os
-
-    if not pg_reachable():
-        if os.environ.get("FORUM_REQUIRE_SERVICES") == "1":
-            pytest.fail("PostgreSQL is required (FORUM_REQUIRE_SERVICES=1) but not reachable")
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
-    import psycopg
-
-    name = f"tacit_migr_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        diff, tables = _diff_after_upgrade(
-            f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", tmp_path)
-        assert diff == []
-        assert {t.name for t in db.metadata.sorted_tables} <= tables
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with _fresh_database("postgresql", tmp_path) as url:
+        diff, tables = _diff_after_upgrade(url, tmp_path)
+    assert diff == []
+    assert {t.name for t in db.metadata.sorted_tables} <= tables
 
 
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
@@ -76,30 +67,22 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
 
 
 def test_times_come_back_as_utc_on_every_database(app, make_user):
-    from datetime import UTC, datetime, timedelta, timezone
-
-    from forum.models import User
-
     make_user("nurse")
     with app.app_context():
         user = db.session.query(User).one()
         # Stored from another offset, read back as the same instant in UTC.
-        user.created_at = datetime(2026, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=3)))
-        db.session.commit()
+        with unit_of_work():
+            user.created_at = datetime(2026, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=3)))
         db.session.expire_all()
         again = db.session.query(User).one().created_at
         assert again.tzinfo is not None and again.utcoffset() == timedelta(0)
         assert again == datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-        with pytest.raises(Exception, match="naive"):
+        with pytest.raises(Exception, match="naive"), unit_of_work():
             user.created_at = datetime(2026, 5, 1, 12, 0)
-            db.session.commit()
-        db.session.rollback()
 
 
 def test_groups_made_before_rooms_came_with_them_get_their_chat_room(tmp_path):
     """The 9c2b7d4e1a30 data migration: a group from the earlier schema gets one room."""
-    import sqlalchemy as sa
-
     url = f"sqlite:///{tmp_path / 'old.db'}"
     app = create_app(TestConfig, database_url=url)
     with app.app_context():
@@ -118,3 +101,83 @@ def test_groups_made_before_rooms_came_with_them_get_their_chat_room(tmp_path):
                 "SELECT r.kind FROM chat_rooms r JOIN groups g ON g.id = r.group_id"
                 " WHERE g.slug = 'old-group'")).all()
     assert rooms == [("group",)]
+
+
+# Rows as the schema had them just before the search migration (revision f44eed322327).
+_BEFORE_SEARCH = [
+    "INSERT INTO users (id, username, username_key, email, email_key, password_hash,"
+    " display_name, role, locale, bio_source, bio_html, bio_markup_version, region, country,"
+    " organization, languages, expertise, reputation, verified_expert, created_at)"
+    " VALUES (1, 'ada', 'ada', 'ada@example.org', 'ada@example.org', 'x', 'Ada', 'member',"
+    " 'en', '', '', 1, '', '', '', '[]', '[]', 0, false, '2026-01-01 00:00:00')",
+    "INSERT INTO groups (id, slug, name, region, description_source, description_html,"
+    " markup_version, private, member_count, question_count, created_at)"
+    " VALUES (1, 'old-group', 'Old group', 'Asia', '', '', 1, false, 1, 3,"
+    " '2026-01-01 00:00:00')",
+    *(f"INSERT INTO questions (id, group_id, author_id, title, body_source, body_html, body_text,"
+      f" markup_version, lang, score, answer_count, in_faq, created_at, updated_at,"
+      f" last_activity_at, deleted_at) VALUES ({qid}, 1, 1, '{title}', '', '', '{body}', 1,"
+      f" 'en', 0, 0, false, '2026-01-02 00:00:00', '2026-01-02 00:00:00',"
+      f" '2026-01-02 00:00:00', {deleted})"
+      for qid, title, body, deleted in [
+          (1, "Méthodes de planification familiale", "Les hôpitaux manquent de vaccins.",
+           "NULL"),
+          (2, "A deleted question", "Never indexed.", "'2026-01-03 00:00:00'"),
+          (3, "Vaccines for travellers", "Which œsophage ÉTUDES?", "NULL")]),
+    *(f"INSERT INTO posts (id, question_id, parent_id, author_id, depth, body_source,"
+      f" body_html, body_text, markup_version, lang, score, created_at, deleted_at)"
+      f" VALUES ({pid}, 1, {parent}, 1, {depth}, '', '', '{body}', 1, 'en', 0,"
+      f" '2026-01-0{pid + 3} 00:00:00', {deleted})"
+      for pid, parent, depth, body, deleted in [
+          (1, "NULL", 0, "Injecting: the injected dose of injections.", "NULL"),
+          (2, "NULL", 0, "A secret deleted answer.", "'2026-01-09 00:00:00'"),
+          (3, 1, 1, "Replies are not indexed.", "NULL"),
+          (4, "NULL", 0, "Formées aux méthodes, the nurses planned it.", "NULL")]),
+]
+
+
+def _search_documents(conn):
+    key = "question_id" if conn.dialect.name == "postgresql" else "rowid"
+    return conn.execute(text(
+        f"SELECT {key}, title, body FROM question_fts ORDER BY {key}")).all()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_search_migration_indexes_earlier_questions_as_the_search_service_does(kind, tmp_path):
+    """1b4f56c6fda1 carries its own SQL and normaliser: what it indexes is what
+    forum.services.search.rebuild_index() writes (a change there needs a migration)."""
+    with _fresh_database(kind, tmp_path) as url:
+        app = create_app(TestConfig, database_url=url, OUTBOX_DIR=str(tmp_path / "o"))
+        with app.app_context():
+            try:
+                upgrade(revision="f44eed322327")
+                with db.engine.begin() as conn:
+                    for statement in _BEFORE_SEARCH:
+                        conn.execute(text(statement))
+                upgrade()
+                with db.engine.begin() as conn:
+                    migrated = _search_documents(conn)
+                    search.rebuild_index(conn)
+                    rebuilt = _search_documents(conn)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    assert [row[0] for row in migrated] == [1, 3]
+    assert migrated == rebuilt
+    body = migrated[0][2]
+    assert "hopital" in body.split() and "inject" in body.split() and "secret" not in body
+    assert "replie" not in body and "reply" not in body
+
+
+@contextlib.contextmanager
+def _fresh_database(kind, tmp_path):
+    """The URL of an empty SQLite file or throw-away PostgreSQL database."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    if not pg_reachable():
+        if os.environ.get("FORUM_REQUIRE_SERVICES") == "1":
+            pytest.fail("PostgreSQL is required (FORUM_REQUIRE_SERVICES=1) but not reachable")
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+    with throwaway_pg_database("tacit_migr") as url:
+        yield url

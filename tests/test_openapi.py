@@ -51,8 +51,6 @@ def test_every_response_and_schema_reference_resolves(anon_client):
 def test_built_routes_of_api_md_are_registered(app):
     """Every route API.md lists whose path the app serves is registered with that method."""
     if not API_MD.exists():
-        import pytest
-
         pytest.skip("shared/API.md is not beside the checkout")
     listed = set()
     for method, path in re.findall(r"^\| (GET|POST|PUT|PATCH|DELETE) (/api/v1/[^ |?]+)",

@@ -8,8 +8,10 @@ import time
 
 import pytest
 
-from forum import pagecache
 from forum.extensions import db
+from forum.models import User
+from forum.services import accounts, chat
+from forum.services.votes import vote_question
 from tests.helpers import META_CSRF, PageClient
 from tests.test_query_counts import counting
 
@@ -17,13 +19,6 @@ from tests.test_query_counts import counting
 @pytest.fixture
 def app_config():
     return {"PAGE_CACHE_SECONDS": 30}
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    pagecache.clear()
-    yield
-    pagecache.clear()
 
 
 @pytest.fixture
@@ -55,14 +50,24 @@ def test_an_anonymous_page_is_served_again_without_sql_until_a_write(app, anon_c
 
 
 def test_a_vote_elsewhere_is_seen_at_once(app, anon_client, thread, make_user):
-    from forum.models import User
-    from forum.services.votes import vote_question
-
     path = "/questions"
     assert "1 vote" not in page(anon_client, path)
     with app.app_context():
         vote_question(db.session.get(User, make_user("peer")), thread["question"], 1)
     assert "1 vote" in page(anon_client, path)
+
+
+def test_two_apps_in_one_process_never_serve_each_others_pages(app, anon_client, make_app,
+                                                                thread):
+    path = f"/questions/{thread['question']}"
+    page(anon_client, path)
+    other = make_app(PAGE_CACHE_SECONDS=30)
+    with counting(other) as statements:
+        page(other.test_client(), path)
+    assert statements  # rendered by the second app, not taken from the first app's pages
+    with counting(app) as statements:
+        page(anon_client, path)
+    assert statements == []
 
 
 def test_pages_expire_after_their_seconds(make_app, thread):
@@ -127,9 +132,6 @@ def test_languages_and_flashed_messages_get_their_own_pages(app, thread):
 def test_chat_messages_keep_the_stored_pages_and_a_renamed_author_does_not(app, anon_client,
                                                                            thread, join,
                                                                            group):
-    from forum.models import User
-    from forum.services import accounts, chat
-
     path = f"/questions/{thread['question']}"
     join(thread["asker"], group)
     page(anon_client, path)
@@ -148,8 +150,6 @@ def test_chat_messages_keep_the_stored_pages_and_a_renamed_author_does_not(app, 
 
 
 def test_a_rolled_back_write_keeps_the_stored_pages(app, anon_client, thread):
-    from forum.models import User
-
     page(anon_client, "/questions")
     with app.app_context():
         db.session.get(User, thread["helper"]).display_name = "Never saved"

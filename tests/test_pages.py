@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import PageClient
+
 STATIC = Path(__file__).resolve().parent.parent / "forum" / "static"
 PAGE_BUDGET = 60 * 1024
 CSS_BUDGET = 20 * 1024
@@ -19,8 +21,6 @@ def demo_app(app):
 
 
 def test_every_page_is_under_60_kb_with_demo_data(demo_app):
-    from tests.helpers import PageClient
-
     page = PageClient(demo_app.test_client())
     page.login("amina", "tacit-demo-2026")
     sizes = {}

@@ -5,12 +5,14 @@ instead of asking Babel and url_for per post; these tests pin the shortcuts to t
 """
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from flask import url_for
 from flask_babel import force_locale, format_timedelta
 
 from forum.models import utcnow
+from forum.qa import render
 from forum.qa.presenters import ago
 from forum.web import id_link
 
@@ -73,3 +75,33 @@ def test_posts_written_in_python_escape_names_and_keep_the_cleaned_body(
     page = anon_client.get(f"/questions/{question}").get_data(as_text=True)
     assert f'id="post-{reply}" data-post-id="{reply}" data-parent-id="{answer}"' in page
     assert page.index(f'id="replies-{answer}"') < page.index(f'id="post-{reply}"')
+
+
+def test_the_post_writer_gives_every_template_its_pieces_escaped_and_translated(app):
+    """forum/qa/render.py is the one copy of the post markup: templates (the chat's too)
+    print its author, time, vote box, tags and language badge as globals."""
+    expert = SimpleNamespace(name='<b>Ada</b> & "Co"', is_deleted=False, verified_expert=True)
+    gone = SimpleNamespace(name="Old", is_deleted=True, verified_expert=False)
+    tag = SimpleNamespace(name="implants")
+    moment = utcnow() - timedelta(hours=3)
+    with app.test_request_context("/"), force_locale("fr"):
+        env = app.jinja_env
+        assert env.globals["author_html"] is render.author_html
+        assert env.from_string("{{ author_html(u) }}").render(u=expert) == (
+            '<span class="author">&lt;b&gt;Ada&lt;/b&gt; &amp; &#34;Co&#34;</span>'
+            ' <span class="badge expert">expert</span>')
+        assert env.from_string("{{ author_html(u) }}|{{ author_html(none) }}").render(
+            u=gone) == ('<span class="author gone">utilisateur supprimé</span>|'
+                        '<span class="author gone">utilisateur supprimé</span>')
+        assert env.from_string("{{ time_html(t) }}").render(t=moment) == (
+            f'<time datetime="{moment.isoformat(timespec="seconds")}">il y a 3 heures</time>')
+        box = env.from_string("{{ vote_box_html(4, 1, true, 'question') }}").render()
+        assert 'value="0" aria-pressed="true"' in box
+        assert '<span class="score" data-score-for="question">4</span>' in box
+        assert env.from_string("{{ vote_box_html(-2, 0, false) }}").render() == (
+            '<div class="vote"><span class="score">-2</span></div>')
+        assert env.from_string("{{ tags_html(t) }}").render(t=[tag]) == (
+            f'<ul class="tags"><li><a class="tag" href="{url_for("qa.tag", name="implants")}">'
+            'implants</a></li></ul>')
+        assert env.from_string("{{ tags_html([]) }}{{ lang_badge_html('en') }}").render() == (
+            '<abbr class="lang" title="Rédigé en anglais">EN</abbr>')

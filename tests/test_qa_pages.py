@@ -2,12 +2,18 @@
 do what; what private groups hide; the markup the live script relies on."""
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 
 from forum.extensions import db
-from forum.models import Post, PostVote, Question, QuestionVote, Revision, Tag
+from forum.models import Post, PostVote, Question, QuestionVote, Revision, Tag, User, utcnow
+from forum.services import search
+from forum.services.qa import post_answer
+from forum.services.threads import question_list_query
+from forum.services.uow import unit_of_work
+from forum.services.votes import vote_question
 from tests.helpers import PageClient, csrf_from
 from tests.test_hardening import InlineFinder
 
@@ -148,9 +154,6 @@ def test_similar_questions_are_listed_on_the_page_and_in_the_fragment(app, brows
                                                                      monkeypatch):
     """The search engine is another module (a placeholder today): stand in for it with the
     visible questions whose title shares a word, to check how the pages show its answer."""
-    from forum.services import search
-    from forum.services.threads import question_list_query
-
     qid = make_question(people["peer"], group, title="Keeping implants in stock all year")
 
     def similar_questions(user, title, *, limit=5):
@@ -543,9 +546,6 @@ def test_question_page_with_50_answers_stays_under_60_kb(app, browser, people, t
     body = ("In our district we order implants a quarter ahead and keep a buffer of two "
             "months. It works when the **district store** reports stock every week.")
     with app.app_context():
-        from forum.models import User
-        from forum.services.qa import post_answer
-
         authors = [db.session.get(User, people[name]) for name in ("peer", "mod", "admin")]
         for n in range(49):
             post_answer(authors[n % 3], thread["question"], f"{body} ({n})", system=True)
@@ -565,9 +565,6 @@ def test_question_list_filters_sort_and_pages_without_javascript(app, browser, p
                          lang="fr" if n % 3 == 0 else "en") for n in range(25)]
     make_post(people["helper"], question_id=ids[3])
     with app.app_context():
-        from forum.models import User
-        from forum.services.votes import vote_question
-
         vote_question(db.session.get(User, people["peer"]), ids[0], 1)
     page = browser(None)
     html = text(page.get("/questions"))
@@ -738,14 +735,10 @@ def test_private_group_questions_never_show_to_outsiders(app, browser, people, m
 
 
 def test_dates_read_as_time_ago_in_the_readers_language(app, browser, thread):
-    from datetime import timedelta
-
-    from forum.models import utcnow
-
     with app.app_context():
-        question = db.session.get(Question, thread["question"])
-        question.created_at = utcnow() - timedelta(hours=3)
-        db.session.commit()
+        with unit_of_work():
+            question = db.session.get(Question, thread["question"])
+            question.created_at = utcnow() - timedelta(hours=3)
         iso = question.created_at.isoformat(timespec="seconds")
     html = text(browser(None).get(f"/questions/{thread['question']}"))
     assert f'<time datetime="{iso}">3 hours ago</time>' in html

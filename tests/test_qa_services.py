@@ -2,7 +2,7 @@
 
 import pytest
 
-from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied, RateLimited
 from forum.extensions import db
 from forum.models import Post, Question, Revision, Tag, User
 from forum.services import qa, votes
@@ -96,8 +96,6 @@ def test_duplicate_body_within_five_minutes_is_409(app, people, group):
 
 
 def test_posting_is_rate_limited_per_user(app, people, group, make_question):
-    from forum.errors import RateLimited
-
     qid = make_question(people["asker"], group)
     with app.test_request_context("/"):
         user = get(app, User, people["helper"])

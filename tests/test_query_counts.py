@@ -8,6 +8,8 @@ from sqlalchemy import event
 
 from forum.extensions import db
 from forum.models import User
+from forum.services.qa import ask_question, delete_post, post_answer, post_reply
+from forum.services.votes import vote_post
 from tests.helpers import PageClient
 
 PASSWORD = "correct horse battery"
@@ -58,8 +60,6 @@ def queries_for(app, page, path) -> list[str]:
 
 def ask_many(app, author_ids, start, stop, group="west-africa"):
     """Questions start..stop-1, each with its own tag (a lazy tag load would show)."""
-    from forum.services.qa import ask_question
-
     with app.app_context():
         for n in range(start, stop):
             author = db.session.get(User, author_ids[n % len(author_ids)])
@@ -96,9 +96,6 @@ def grow_thread(app, author_ids, question_id, reader_id, *, answers, chains):
     """Add answers, a chain of 4 replies under each of the first `chains` of them, votes by
     the reader on every other answer, one deleted answer that keeps its replies, and one
     chain deeper than the indent cap (flattened, "in reply to @name")."""
-    from forum.services.qa import delete_post, post_answer, post_reply
-    from forum.services.votes import vote_post
-
     with app.app_context():
         people = [db.session.get(User, i) for i in author_ids]
         reader = db.session.get(User, reader_id)

@@ -1,8 +1,13 @@
 """Rate limits on login and registration live in the services: pages and API share them."""
 
+import os
+import uuid
+
 import pytest
+import redis
 
 from forum.services import accounts
+from tests.helpers import redis_reachable
 
 
 def test_failed_logins_lock_that_account_from_that_ip_only_briefly(app, api, user):
@@ -72,13 +77,8 @@ def test_forum_rate_limits_off_turns_every_limit_off(app, api, user, app_config)
 
 def test_limits_use_redis_when_configured(make_app):
     """With FORUM_REDIS_URL set, two app instances (two processes) share the counts."""
-    from tests.helpers import redis_reachable
-
     if not redis_reachable():
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    import os
-    import uuid
-
     prefix = f"tacit-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     settings = dict(REDIS_URL="redis://127.0.0.1:6379/0", REDIS_PREFIX=prefix)
     first = make_app(**settings)
@@ -91,8 +91,6 @@ def test_limits_use_redis_when_configured(make_app):
     response = second.test_client().post(
         "/api/v1/tokens", json={"login": "nurse", "password": "correct horse battery"})
     assert response.status_code == 429
-    import redis
-
     client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
     keys = list(client.scan_iter(f"*{prefix}*"))
     assert keys

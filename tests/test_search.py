@@ -15,6 +15,7 @@ from forum.models import Question, User
 from forum.services import qa
 from forum.services import search as search_service
 from forum.services.search import parse_query, similar_questions, stem
+from forum.services.uow import unit_of_work
 
 # -- helpers ----------------------------------------------------------------------------
 
@@ -158,8 +159,8 @@ def test_title_matches_rank_before_body_matches(app, ask, people):
     in_title = ask("Implant removal training for nurses", body="Who trains the trainers?")
     with app.app_context():
         # Even a better-scored, newer body match stays behind.
-        db.session.execute(update(Question).where(Question.id == in_body).values(score=9))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(update(Question).where(Question.id == in_body).values(score=9))
     assert find(app, "implant") == [in_title, in_body]
 
 
@@ -177,8 +178,8 @@ def test_accepted_then_higher_score_first_among_equals(app, ask, people, make_po
     accepted = ask("Condom demand in the camp", body="How do we forecast it?")
     answer = make_post(people["helper"], question_id=accepted, body="Use last year's data.")
     with app.app_context():
-        db.session.execute(update(Question).where(Question.id == scored).values(score=5))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(update(Question).where(Question.id == scored).values(score=5))
         qa.accept_answer(as_user(app, people["asker"]), accepted, answer)
     assert find(app, "condom camp") == [accepted, scored, plain]
 
@@ -307,8 +308,8 @@ def test_rebuild_index_restores_every_live_question(app, ask, people, make_post)
     gone = ask("Partograph question to delete", body="Soon gone.")
     with app.app_context():
         qa.delete_question(as_user(app, people["asker"]), gone)
-        db.session.execute(db.text("DELETE FROM question_fts"))
-        db.session.commit()
+        with unit_of_work():
+            db.session.execute(db.text("DELETE FROM question_fts"))
     assert find(app, "partograph") == []
     with app.app_context():
         assert search_service.rebuild_index() == 1

@@ -1,8 +1,14 @@
 """SQLite under gevent: a transaction waiting for the write lock lets the holder finish."""
 
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+
+from forum.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,19 +57,13 @@ def test_a_page_view_reads_beside_a_writer_instead_of_waiting_for_its_lock(app, 
                                                                            group,
                                                                            make_user,
                                                                            make_question):
-    """GET requests begin deferred transactions (forum.web.reads_only): with another
+    """Transactions begin deferred and take the write lock only when they write
+    (forum/services/uow.py): with another
     connection holding SQLite's write lock, the question list still answers at once
     (before, it waited for the lock: 30 seconds here, then an error)."""
-    import sqlite3
-    import time
-
-    from forum.extensions import db
-
     make_question(make_user("asker"), group, title="Readers do not queue behind writers")
     with app.app_context():
         if db.engine.dialect.name != "sqlite":  # the PostgreSQL run: no SQLite lock to hold
-            import pytest
-
             pytest.skip("SQLite only")
         path = db.engine.url.database
     writer = sqlite3.connect(path, isolation_level=None, timeout=1)

@@ -2,17 +2,15 @@
 rooms, and promoting a stretch of group chat to a question."""
 
 from flask import jsonify, request
-from flask_babel import gettext as _
 
-from forum.api import bp
+from forum.api import bp, spec
 from forum.api.common import current_api_user, json_body, page_args, token_required
-from forum.api.openapi import AUTH_ERRORS, BODY_ERRORS, SECURED, _body, _error_response, _json
-from forum.chat_realtime import message_json
+from forum.api.spec import AUTH_ERRORS, BODY_ERRORS, SECURED, _body, _error_response, _json
 from forum.errors import InvalidInput
-from forum.schemas import author_json, question_json
-from forum.services import chat
+from forum.schemas import author_json, message_json, question_json
+from forum.services import chat, inputs
 
-ID = f"<int(max={chat.MAX_ID}):id>"
+ID = f"<int(max={inputs.MAX_ID}):id>"
 
 
 def room_json(summary: chat.RoomSummary) -> dict:
@@ -28,19 +26,13 @@ def room_json(summary: chat.RoomSummary) -> dict:
     }
 
 
-def _query_int(name: str, errors: dict, *, minimum: int, maximum: int = chat.MAX_ID):
+def _query_int(name: str, errors: dict, *, minimum: int, maximum: int = inputs.MAX_ID):
+    """?name= as a whole number from `minimum` to `maximum`; absent or empty: None."""
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
-        errors[name] = _("Must be a whole number.")
-        return None
-    value = int(raw)
-    if value < minimum:
-        errors[name] = _("Must be at least %(n)d.", n=minimum)
-    elif value > maximum:
-        errors[name] = _("At most %(n)d.", n=maximum)
-    return value
+    # Anything but ASCII digits is None to as_int(), which id_field() calls not a number.
+    return inputs.id_field(inputs.as_int(raw), name, errors, minimum=minimum, maximum=maximum)
 
 
 @bp.get("/v1/chat/rooms")
@@ -269,3 +261,5 @@ OPENAPI_PATHS = {
         }
     },
 }
+
+spec.describe(paths=OPENAPI_PATHS, schemas=OPENAPI_SCHEMAS)

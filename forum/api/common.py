@@ -4,11 +4,10 @@ from functools import wraps
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from forum.errors import BadRequest, InvalidInput, Unauthorized
-from forum.extensions import db
 from forum.services.accounts import token_user
+from forum.services.paging import MAX_PAGE, fetch_page
 
 MAX_PER_PAGE = 100
 
@@ -53,21 +52,47 @@ def json_body(*, allowed: set[str], required: set[str] = frozenset()) -> dict:
         raise BadRequest(_("The body must be a JSON object."))
     errors = {key: _("Unknown field.") for key in data if key not in allowed}
     errors.update({key: _("Remove the NUL characters: they cannot be stored.")
-                   for key, value in data.items() if key in allowed and _has_nul(value)})
+                   for key, value in data.items() if key in allowed and has_nul(value)})
     errors.update({key: _("This field is required.") for key in required if key not in data})
     if errors:
         raise InvalidInput(fields=errors)
     return data
 
 
-def _has_nul(value) -> bool:
+def has_nul(value) -> bool:
+    """True for text (or a list or object holding text) with a NUL character: PostgreSQL
+    text cannot store one, and bad input must be a 4xx naming the field, never a 500."""
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
+        return any(has_nul(item) for item in value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
     return False
+
+
+def body_first(view):
+    """Read the request body before the token lookup opens a database transaction.
+
+    On SQLite every transaction holds the write lock (BEGIN IMMEDIATE). Waiting for a slow
+    client's body inside one lets another greenlet of the gevent worker block the whole
+    process in SQLite's busy wait: a 30-second freeze. Reading first avoids that.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        request.get_data(cache=True)  # at most MAX_CONTENT_LENGTH, else 413
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def optional_user():
+    """The token's user, or None when no token is sent; a bad token is 401, never anonymous."""
+    user = current_api_user()
+    if user is None and bearer_token():
+        raise Unauthorized(_("This token is not valid: it is unknown, expired or revoked."))
+    return user
 
 
 def page_args() -> tuple[int, int]:
@@ -83,6 +108,8 @@ def page_args() -> tuple[int, int]:
             continue
         if values[name] < 1:
             errors[name] = _("Must be at least 1.")
+    if "page" not in errors and values["page"] > MAX_PAGE:
+        errors["page"] = _("At most %(n)d.", n=MAX_PAGE)
     if not errors and values["per_page"] > MAX_PER_PAGE:
         errors["per_page"] = _("At most %(n)d.", n=MAX_PER_PAGE)
     if errors:
@@ -90,13 +117,14 @@ def page_args() -> tuple[int, int]:
     return values["page"], values["per_page"]
 
 
-def paginate(stmt, serialize) -> dict:
+def paginate(stmt, serialize, *, rows: bool = False) -> dict:
     """Run a select() for one page and answer {items, page, per_page, total}.
 
     The count and the page are two queries whatever the page size; `serialize` receives the
-    page's rows at once so it can load related data in a fixed number of queries too.
+    page's models (with `rows`, whole result rows) at once so it can load related data in a
+    fixed number of queries too.
     """
     page, per_page = page_args()
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
-    return {"items": serialize(rows), "page": page, "per_page": per_page, "total": total}
+    found = fetch_page(stmt, page=page, per_page=per_page, rows=rows, count=True)
+    return {"items": serialize(found.items), "page": page, "per_page": per_page,
+            "total": found.total}

@@ -3,9 +3,17 @@
 from flask import jsonify
 from flask_babel import gettext as _
 
-from forum.api import bp
-from forum.api.common import current_api_user, paginate, token_required
-from forum.api.openapi import (
+from forum.api import bp, spec
+from forum.api.common import (
+    body_first,
+    current_api_user,
+    has_nul,
+    json_body,
+    optional_user,
+    paginate,
+    token_required,
+)
+from forum.api.spec import (
     AUTH_ERRORS,
     BAD_TOKEN,
     BODY_ERRORS,
@@ -17,7 +25,6 @@ from forum.api.openapi import (
     _error_response,
     _json,
 )
-from forum.api.qa import body_first, body_of, has_nul, optional_user
 from forum.errors import NotFound
 from forum.schemas import group_json
 from forum.services import groups
@@ -50,8 +57,8 @@ def list_groups():
 @body_first
 @token_required
 def create_group():
-    data = body_of(allowed={"slug", "name", "region", "description", "private"},
-                   required={"slug", "name", "region"})
+    data = json_body(allowed={"slug", "name", "region", "description", "private"},
+                     required={"slug", "name", "region"})
     group = groups.create_group(current_api_user(), data["slug"], data["name"], data["region"],
                                 data.get("description", ""),
                                 private=data.get("private", False))
@@ -220,3 +227,5 @@ OPENAPI_PATHS = {
         },
     },
 }
+
+spec.describe(paths=OPENAPI_PATHS, schemas=OPENAPI_SCHEMAS)

@@ -6,22 +6,21 @@ themselves). A deleted post with visible replies stays in its place with `delete
 no author and no text.
 """
 
-from functools import wraps
-
 from flask import jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from forum import permissions
-from forum.api import bp
+from forum.api import bp, spec
 from forum.api.common import (
-    bearer_token,
+    body_first,
     current_api_user,
+    has_nul,
     json_body,
+    optional_user,
     paginate,
     token_required,
 )
-from forum.api.openapi import (
+from forum.api.spec import (
     AUTH_ERRORS,
     BAD_TOKEN,
     BODY_ERRORS,
@@ -33,61 +32,16 @@ from forum.api.openapi import (
     _error_response,
     _json,
 )
-from forum.errors import InvalidInput, NotFound, Unauthorized
+from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
-from forum.models import Question, QuestionTag, Tag
+from forum.models import Tag
 from forum.schemas import post_json, question_json
-from forum.services import qa, votes
-from forum.services.qa import clean_tag_name
-from forum.services.threads import load_thread, question_list_query
+from forum.services import inputs, qa, votes
+from forum.services.inputs import MAX_ID
+from forum.services.threads import load_thread, question_list_query, tag_counts_query
 
 # Ids are 32-bit integers in every database; larger path ids simply match no route (404).
-MAX_ID = 2**31 - 1
 ID = f"<int(max={MAX_ID}):id>"
-
-
-def body_first(view):
-    """Read the request body before the token lookup opens a database transaction.
-
-    On SQLite every transaction holds the write lock (BEGIN IMMEDIATE). Waiting for a slow
-    client's body inside one lets another greenlet of the gevent worker block the whole
-    process in SQLite's busy wait: a 30-second freeze. Reading first avoids that.
-    """
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        request.get_data(cache=True)  # at most MAX_CONTENT_LENGTH, else 413
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def optional_user():
-    """The token's user, or None when no token is sent; a bad token is 401, never anonymous."""
-    user = current_api_user()
-    if user is None and bearer_token():
-        raise Unauthorized(_("This token is not valid: it is unknown, expired or revoked."))
-    return user
-
-
-def has_nul(value) -> bool:
-    """True for text (or a list of texts) holding a NUL character."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(has_nul(item) for item in value)
-    return False
-
-
-def body_of(*, allowed: set[str], required: set[str] = frozenset()) -> dict:
-    """json_body(), refusing NUL characters too: PostgreSQL text cannot store them, and bad
-    input must be a 422 naming the field, never a 500."""
-    data = json_body(allowed=allowed, required=required)
-    errors = {key: _("Remove the NUL characters: they cannot be stored.")
-              for key, value in data.items() if has_nul(value)}
-    if errors:
-        raise InvalidInput(fields=errors)
-    return data
 
 
 def _question(question, user, **kwargs) -> dict:
@@ -130,8 +84,8 @@ def list_questions():
 @body_first
 @token_required
 def ask_question():
-    data = body_of(allowed={"title", "body", "group", "tags", "lang"},
-                   required={"title", "body", "group", "tags"})
+    data = json_body(allowed={"title", "body", "group", "tags", "lang"},
+                     required={"title", "body", "group", "tags"})
     user = current_api_user()
     question = qa.ask_question(user, title=data["title"], body=data["body"],
                                group=data["group"], tags=data["tags"], lang=data.get("lang"))
@@ -183,7 +137,7 @@ def _answers_tree(thread, user) -> list[dict]:
 @body_first
 @token_required
 def edit_question(id):
-    data = body_of(allowed={"title", "body", "tags"})
+    data = json_body(allowed={"title", "body", "tags"})
     _refuse_json_nulls(data, {"title": _("Must be text."), "body": _("Must be text."),
                      "tags": _("Give a list of tags.")})
     user = current_api_user()
@@ -202,7 +156,7 @@ def delete_question(id):
 @body_first
 @token_required
 def vote_question(id):
-    data = body_of(allowed={"value"}, required={"value"})
+    data = json_body(allowed={"value"}, required={"value"})
     score, mine = votes.vote_question(current_api_user(), id, data["value"])
     return jsonify({"score": score, "my_vote": mine})
 
@@ -211,10 +165,10 @@ def vote_question(id):
 @body_first
 @token_required
 def accept_answer(id):
-    data = body_of(allowed={"answer_id"}, required={"answer_id"})
-    answer_id = data["answer_id"]
-    if isinstance(answer_id, bool) or not isinstance(answer_id, int) or \
-            not 1 <= answer_id <= MAX_ID:
+    data = json_body(allowed={"answer_id"}, required={"answer_id"})
+    errors: dict = {}
+    answer_id = inputs.id_field(data["answer_id"], "answer_id", errors)
+    if errors:  # said as for the id of another question's answer
         raise InvalidInput(fields={"answer_id": _("Choose an answer of this question.")})
     user = current_api_user()
     return jsonify(_question(qa.accept_answer(user, id, answer_id), user))
@@ -234,7 +188,7 @@ def unaccept_answer(id):
 @body_first
 @token_required
 def post_answer(id):
-    data = body_of(allowed={"body", "lang"}, required={"body"})
+    data = json_body(allowed={"body", "lang"}, required={"body"})
     user = current_api_user()
     post = qa.post_answer(user, id, data["body"], lang=data.get("lang"))
     return jsonify(_post(post, user)), 201
@@ -244,7 +198,7 @@ def post_answer(id):
 @body_first
 @token_required
 def post_reply(id):
-    data = body_of(allowed={"body", "lang"}, required={"body"})
+    data = json_body(allowed={"body", "lang"}, required={"body"})
     user = current_api_user()
     post = qa.post_reply(user, id, data["body"], lang=data.get("lang"))
     return jsonify(_post(post, user)), 201
@@ -254,7 +208,7 @@ def post_reply(id):
 @body_first
 @token_required
 def edit_post(id):
-    data = body_of(allowed={"body"}, required={"body"})
+    data = json_body(allowed={"body"}, required={"body"})
     user = current_api_user()
     return jsonify(_post(qa.edit_post(user, id, data["body"]), user))
 
@@ -270,24 +224,12 @@ def delete_post(id):
 @body_first
 @token_required
 def vote_post(id):
-    data = body_of(allowed={"value"}, required={"value"})
+    data = json_body(allowed={"value"}, required={"value"})
     score, mine = votes.vote_post(current_api_user(), id, data["value"])
     return jsonify({"score": score, "my_vote": mine})
 
 
 # -- tags -------------------------------------------------------------------------------
-
-
-def _visible_tag_counts(user):
-    """A select() of (tag_id, count of the questions `user` may see with that tag).
-
-    Tag.question_count counts every group's questions; private groups' would leak, so the
-    API counts what this reader can see, and a tag nobody visible uses does not exist here.
-    """
-    visible = select(Question.id).where(permissions.visible_question_clause(user))
-    return (select(QuestionTag.tag_id, func.count().label("n"))
-            .where(QuestionTag.question_id.in_(visible))
-            .group_by(QuestionTag.tag_id))
 
 
 def _tag_json(tag: Tag, count: int) -> dict:
@@ -296,36 +238,25 @@ def _tag_json(tag: Tag, count: int) -> dict:
 
 @bp.get("/v1/tags")
 def list_tags():
-    user = optional_user()
-    counts = _visible_tag_counts(user).subquery()
-    stmt = (select(Tag).join(counts, counts.c.tag_id == Tag.id)
-            .order_by(counts.c.n.desc(), Tag.name))
-    numbers: dict[int, int] = {}
-
-    def serialize(rows):
-        ids = [tag.id for tag in rows]
-        if ids:
-            numbers.update(db.session.execute(
-                _visible_tag_counts(user).where(QuestionTag.tag_id.in_(ids))).all())
-        return [_tag_json(tag, numbers.get(tag.id, 0)) for tag in rows]
-
-    return jsonify(paginate(stmt, serialize))
+    # Counted from the questions this reader can see (Tag.question_count counts private
+    # groups' too): a tag no visible question uses does not exist here.
+    stmt = tag_counts_query(optional_user())
+    return jsonify(paginate(stmt, lambda rows: [_tag_json(tag, n) for tag, n in rows],
+                            rows=True))
 
 
 @bp.put("/v1/tags/<name>")
 @body_first
 @token_required
 def describe_tag(name):
-    data = body_of(allowed={"description"}, required={"description"})
+    data = json_body(allowed={"description"}, required={"description"})
     user = current_api_user()
-    tag_name = clean_tag_name(name)
+    tag_name = inputs.clean_tag_name(name)
     count = 0
     if permissions.can_edit_tags(user):
-        tag_id = db.session.scalar(select(Tag.id).where(Tag.name == tag_name)) \
+        row = db.session.execute(tag_counts_query(user).where(Tag.name == tag_name)).first() \
             if tag_name else None
-        row = db.session.execute(_visible_tag_counts(user).where(
-            QuestionTag.tag_id == tag_id)).first() if tag_id else None
-        count = row.n if row else 0
+        count = row[1] if row else 0
         if not count:
             raise NotFound(_("No such tag."))
     tag = qa.set_tag_description(user, name, data["description"])
@@ -646,3 +577,5 @@ OPENAPI_PATHS = {
         }
     },
 }
+
+spec.describe(paths=OPENAPI_PATHS, schemas=OPENAPI_SCHEMAS)

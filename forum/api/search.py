@@ -7,22 +7,14 @@ Only questions are searched for now; `type` already takes the documented comma l
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from forum.api import bp
-from forum.api.common import bearer_token, current_api_user, page_args
-from forum.api.openapi import _error_response, _json
-from forum.errors import InvalidInput, Unauthorized
+from forum.api import bp, spec
+from forum.api.common import optional_user, page_args
+from forum.api.spec import _error_response, _json
+from forum.errors import InvalidInput
 from forum.schemas import question_url
 from forum.services import search as search_service
 
 TYPES = ("question", "faq", "user")
-
-
-def _optional_user():
-    """The token's user, or None without a token; a bad token is 401, never anonymous."""
-    user = current_api_user()
-    if user is None and bearer_token():
-        raise Unauthorized(_("This token is not valid: it is unknown, expired or revoked."))
-    return user
 
 
 def _types(raw: str | None) -> set[str]:
@@ -55,7 +47,7 @@ def hit_json(hit) -> dict:
 
 @bp.get("/v1/search")
 def search():
-    user = _optional_user()
+    user = optional_user()
     page, per_page = page_args()
     types = _types(request.args.get("type"))
     q = request.args.get("q", "")
@@ -143,3 +135,5 @@ OPENAPI_SCHEMAS = {
         "required": ["items", "page", "per_page", "total"],
     },
 }
+
+spec.describe(paths=OPENAPI_PATHS, schemas=OPENAPI_SCHEMAS)

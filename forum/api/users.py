@@ -2,8 +2,9 @@
 
 from flask import g, jsonify, request
 
-from forum.api import bp
+from forum.api import bp, spec
 from forum.api.common import current_api_user, json_body, token_required
+from forum.api.spec import AUTH_ERRORS, ERRORS, SECURED, _body, _error_response, _json
 from forum.schemas import iso, user_json
 from forum.services import accounts
 
@@ -69,3 +70,152 @@ def update_user(username):
     user = accounts.get_user_by_username(username)
     accounts.update_profile(actor, user, **data)
     return jsonify(user_json(user, private=actor.id == user.id))
+
+
+# -- OpenAPI ----------------------------------------------------------------------------
+
+USER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "username": {"type": "string"},
+        "display_name": {"type": "string"},
+        "role": {"enum": ["member", "expert", "moderator", "admin"]},
+        "bio_html": {"type": "string"},
+        "region": {"type": "string"},
+        "country": {"type": "string"},
+        "organization": {"type": "string"},
+        "languages": {"type": "array", "items": {"type": "string"}},
+        "expertise": {"type": "array", "items": {"type": "string"}},
+        "reputation": {"type": "integer"},
+        "verified_expert": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "email": {"type": "string", "description": "only to the user themself"},
+        "bio": {"type": "string", "description": "Markdown source; only to the user themself"},
+    },
+    "required": ["id", "username", "display_name", "role", "created_at"],
+}
+
+USERNAME_PARAM = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
+
+OPENAPI_PATHS = {
+    "/api/v1/users": {
+        "post": {
+            "summary": "Register an account",
+            "requestBody": _body(
+                {
+                    "username": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,30}$"},
+                    "email": {"type": "string", "format": "email"},
+                    "password": {"type": "string", "minLength": 8, "maxLength": 128},
+                    "display_name": {"type": "string", "maxLength": 80},
+                },
+                ["username", "email", "password"],
+            ),
+            "responses": {
+                "201": _json("User", "Created"),
+                "409": _error_response("Username or email in use (conflict)"),
+                **ERRORS,
+            },
+        }
+    },
+    "/api/v1/tokens": {
+        "post": {
+            "summary": "Log in: get an API token (login is a username or an email, any case)",
+            "requestBody": _body(
+                {"login": {"type": "string"}, "password": {"type": "string"}},
+                ["login", "password"],
+            ),
+            "responses": {"201": _json("Token", "Created"), **AUTH_ERRORS, **ERRORS},
+        }
+    },
+    "/api/v1/tokens/current": {
+        "delete": {
+            "summary": "Revoke the token of this request",
+            "security": SECURED,
+            "responses": {"204": {"description": "Revoked"}, **AUTH_ERRORS},
+        }
+    },
+    "/api/v1/me": {
+        "get": {
+            "summary": "The token's user, with email",
+            "security": SECURED,
+            "responses": {"200": _json("User"), **AUTH_ERRORS},
+        }
+    },
+    "/api/v1/users/{username}": {
+        "get": {
+            "summary": "A user's public profile",
+            "parameters": [USERNAME_PARAM],
+            "responses": {"200": _json("User"), "404": _error_response("No such user")},
+        },
+        "patch": {
+            "summary": "Change profile fields (the user themself or an administrator)",
+            "security": SECURED,
+            "parameters": [USERNAME_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "display_name": {"type": "string", "maxLength": 80},
+                                "bio": {"type": "string", "maxLength": 5000,
+                                        "description": "Markdown; answered as bio_html"},
+                                "region": {"type": "string", "maxLength": 80},
+                                "country": {"type": "string", "maxLength": 80},
+                                "organization": {"type": "string", "maxLength": 120},
+                                "languages": {"type": "array", "maxItems": 10,
+                                              "items": {"type": "string", "maxLength": 40}},
+                                "expertise": {"type": "array", "maxItems": 20,
+                                              "items": {"type": "string", "maxLength": 60}},
+                            },
+                            "additionalProperties": False,
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json("User"),
+                "403": _error_response("Not this user nor an administrator"),
+                "404": _error_response("No such user"),
+                **AUTH_ERRORS,
+                **ERRORS,
+            },
+        },
+    },
+    "/api/v1/users/{username}/role": {
+        "put": {
+            "summary": "Grant a role (administrators only)",
+            "security": SECURED,
+            "parameters": [USERNAME_PARAM],
+            "requestBody": _body(
+                {"role": {"enum": ["member", "expert", "moderator", "admin"]}}, ["role"]
+            ),
+            "responses": {
+                "200": _json("User"),
+                "403": _error_response("Not an administrator"),
+                "404": _error_response("No such user"),
+                "409": _error_response("An administrator cannot demote themself"),
+                **AUTH_ERRORS,
+                **ERRORS,
+            },
+        }
+    },
+}
+
+
+OPENAPI_SCHEMAS = {
+    "User": USER_SCHEMA,
+    "Token": {
+        "type": "object",
+        "properties": {
+            "token": {"type": "string"},
+            "expires_at": {"type": "string", "format": "date-time"},
+            "user": {"$ref": "#/components/schemas/User"},
+        },
+        "required": ["token", "expires_at", "user"],
+    },
+}
+
+spec.describe(paths=OPENAPI_PATHS, schemas=OPENAPI_SCHEMAS)

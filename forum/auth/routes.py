@@ -16,26 +16,15 @@ from forum.auth.forms import (
     RegisterForm,
     ResetForm,
 )
-from forum.errors import InvalidInput, ServiceError
+from forum.errors import ServiceError
 from forum.i18n import select_locale
+from forum.pages import apply_errors
 from forum.services import accounts
 from forum.web import safe_next
 
 
 def client_ip() -> str:
     return request.remote_addr or "unknown"
-
-
-def apply_errors(form, error: ServiceError) -> None:
-    """Show a service's field errors next to the fields; other errors as a flash."""
-    shown = False
-    for name, message in (error.fields or {}).items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*list(field.errors or []), message]
-            shown = True
-    if not shown or not isinstance(error, InvalidInput):
-        flash(error.message, "error")
 
 
 def clear_session() -> None:

@@ -3,7 +3,7 @@
 Connecting needs a credential: the session cookie with `auth: {csrf: <token of the page>}`,
 or `auth: {token: <API token>}`; anything else is refused. The socket then joins private
 rooms named after its credential and its user, so that ending a login session (or every
-session of a user) can disconnect it on any process (forum.chat_realtime.end_sockets).
+session of a user) can disconnect it on any process (forum.realtime.registry.end_sockets).
 
 Every event answers with an ack, `{ok: true, ...}` or `{ok: false, error: {code, message,
 fields?}}`, and never raises. Before anything else each event checks again that the
@@ -15,106 +15,55 @@ joined on this socket first; the services check again that the user may still en
 import logging
 import time
 
-from flask import request, session
+from flask import request
 from flask_babel import gettext as _
 from flask_socketio import ConnectionRefusedError, disconnect, join_room, leave_room, rooms
 
-from forum import chat_realtime
-from forum.chat_realtime import (
-    SocketInfo,
-    message_json,
-    room_channel,
-    session_channel,
-    token_channel,
-    user_channel,
+from forum.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+    socket_error,
+    socket_internal_error,
+    socket_refusal,
 )
-from forum.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, ServiceError
-from forum.extensions import db, socketio
-from forum.models import ChatRoom
-from forum.realtime import CHAT_NAMESPACE
-from forum.services import chat
-from forum.web import reads_only
+from forum.extensions import socketio
+from forum.realtime import CHAT_NAMESPACE, presence, registry, room_channel
+from forum.realtime import chat as chat_emits
+from forum.realtime.registry import SocketInfo
+from forum.schemas import message_json
+from forum.services import chat, uow
+from forum.services.accounts import authenticate_socket, socket_credential_user
+from forum.services.inputs import require_id
 
 log = logging.getLogger(__name__)
 
 ROOM_PREFIX = room_channel(0)[:-1]  # "room:"
 MAX_JOINED = 50  # chat rooms one socket may be in at once
 MAX_FIELDS = 8
-CREDENTIAL_MAX = 512
 TYPING_INTERVAL = 1.0  # seconds: more frequent typing events are acknowledged, not relayed
 
 
-def _error(code: str, message, fields: dict | None = None, **extra) -> dict:
-    error = {"code": code, "message": str(message), **extra}
-    if fields:
-        error["fields"] = {str(key)[:64]: str(value) for key, value in fields.items()}
-    return {"ok": False, "error": error}
-
-
-def _refusal(error: ServiceError) -> dict:
-    extra = {"retry_after": error.retry_after} if isinstance(error, RateLimited) else {}
-    return _error(error.code, error.message, error.fields, **extra)
-
-
 # -- connecting --------------------------------------------------------------------------
-
-
-def _credential(auth, name: str) -> str | None:
-    value = auth.get(name)
-    if isinstance(value, str) and 0 < len(value) <= CREDENTIAL_MAX:
-        return value
-    return None
-
-
-def _authenticate(auth):
-    """(user, SocketInfo) for a valid credential in `auth`, else None."""
-    from flask_wtf.csrf import validate_csrf
-    from wtforms.validators import ValidationError
-
-    from forum.services.accounts import session_user, token_user
-
-    if not isinstance(auth, dict):
-        return None
-    if "token" in auth:
-        token = _credential(auth, "token")
-        found = token_user(token) if token else None
-        if found is None:
-            return None
-        user, record = found
-        return user, SocketInfo(user_id=user.id, username=user.username,
-                                channels=(token_channel(record.id), user_channel(user.id)),
-                                api_token=token)
-    csrf = _credential(auth, "csrf")
-    if csrf is None:
-        return None
-    found = session_user(session.get("sid"), touch=False)
-    if found is None:
-        return None
-    try:
-        validate_csrf(csrf)
-    except ValidationError:
-        return None
-    user, record = found
-    return user, SocketInfo(user_id=user.id, username=user.username,
-                            channels=(session_channel(record.token_hash),
-                                      user_channel(user.id)))
 
 
 @socketio.on("connect", namespace=CHAT_NAMESPACE)
 def on_connect(auth=None):
     """Signed-in users only: a live login session with its CSRF token, or a live API token."""
     try:
-        found = _authenticate(auth)
+        credential = authenticate_socket(auth)
     except Exception:  # never a TypeError out of here: Flask-SocketIO would call us again
         log.exception("/chat connect failed")
-        db.session.rollback()
-        found = None
-    if found is None:
+        uow.rollback()
+        credential = None
+    if credential is None:
         raise ConnectionRefusedError("unauthorized")
-    _user, info = found
+    info = SocketInfo(user_id=credential.user.id, username=credential.user.username,
+                      channels=credential.channels, api_token=credential.api_token)
     for channel in info.channels:
         join_room(channel)
-    chat_realtime.register_socket(request.sid, info)
+    registry.register_socket(request.sid, info)
     return True
 
 
@@ -123,10 +72,10 @@ def on_disconnect(reason=None):
     """Forget the socket and tell the rooms it was in who is still there."""
     sid = request.sid
     try:
-        chat_realtime.forget_socket(sid)
+        registry.forget_socket(sid)
         for room_id in _joined():
-            chat_realtime.presence_leave(room_id, sid)
-            chat_realtime.presence(room_id, skip_sid=sid)
+            presence.leave(room_id, sid)
+            presence.announce(room_id, skip_sid=sid)
     except Exception:
         log.exception("/chat disconnect cleanup failed (sid %s)", sid)
 
@@ -134,53 +83,27 @@ def on_disconnect(reason=None):
 # -- the event wrapper -------------------------------------------------------------------
 
 
-def _live_user(info: SocketInfo | None):
-    """The user of the socket's credential while it is live, else None."""
-    from forum.services.accounts import session_user, token_user
-
-    if info is None:
-        return None
-    if info.api_token is not None:
-        found = token_user(info.api_token)
-    else:
-        found = session_user(session.get("sid"), touch=False)
-    if found is None or found[0].id != info.user_id:
-        return None
-    return found[0]
-
-
-READING_EVENTS = frozenset({"join", "leave", "history", "typing"})
-
-
 def _event(name: str):
     """Register a /chat handler taking (user, socket info, payload), wrapped so that a dead
-    credential disconnects the socket and any failure becomes an error ack. The events that
-    only read run their transactions beside the writers (forum.web.reads_only)."""
+    credential disconnects the socket and any failure becomes an error ack."""
 
     def decorate(handler):
         def run(*args):
             payload = args[0] if args else None
-            reads_only(name in READING_EVENTS)
             try:
-                info = chat_realtime.socket_info(request.sid)
-                user = _live_user(info)
+                info = registry.socket_info(request.sid)
+                user = socket_credential_user(info.user_id, info.api_token) if info else None
                 if user is None:
-                    db.session.rollback()
                     disconnect()
-                    return _error("unauthorized",
-                                  _("Your session has ended. Please log in again."))
+                    return socket_error("unauthorized",
+                                        _("Your session has ended. Please log in again."))
                 return handler(user, info, payload)
-            except ServiceError as error:
-                db.session.rollback()
-                return _refusal(error)
+            except ServiceError as error:  # its unit of work, if any, rolled back already
+                return socket_refusal(error)
             except Exception:
                 log.exception("/chat %s failed (sid %s)", name, getattr(request, "sid", "?"))
-                try:
-                    db.session.rollback()
-                except Exception:  # the database itself may be what failed
-                    pass
-                return _error("internal", _("Something went wrong on our side. "
-                                            "Please try again later."))
+                uow.rollback()
+                return socket_internal_error()
 
         run.__name__ = f"on_{name}"
         run.__doc__ = handler.__doc__
@@ -204,16 +127,6 @@ def _fields(payload, required: set[str], optional: set[str] = frozenset()) -> di
     return payload
 
 
-def _id(value, field: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(fields={field: _("Must be a whole number.")})
-    if value < minimum:
-        raise InvalidInput(fields={field: _("Must be at least %(n)d.", n=minimum)})
-    if value > chat.MAX_ID:
-        raise InvalidInput(fields={field: _("At most %(n)d.", n=chat.MAX_ID)})
-    return value
-
-
 def _joined() -> list[int]:
     """The chat rooms this socket is in."""
     found = []
@@ -227,15 +140,15 @@ def _joined() -> list[int]:
 
 
 def _require_joined(room_id: int) -> None:
-    if not chat_realtime.in_room(request.sid, room_id):
+    if not registry.in_room(request.sid, room_id):
         raise PermissionDenied(_("Join this room first."))
 
 
 def _leave(room_id: int) -> None:
     sid = request.sid
     leave_room(room_channel(room_id))
-    chat_realtime.presence_leave(room_id, sid)
-    chat_realtime.presence(room_id)
+    presence.leave(room_id, sid)
+    presence.announce(room_id)
 
 
 def _in_room(user, room_id: int, action):
@@ -245,9 +158,7 @@ def _in_room(user, room_id: int, action):
     try:
         return action()
     except (NotFound, PermissionDenied):
-        db.session.rollback()
-        room = db.session.get(ChatRoom, room_id)
-        if room is None or not chat.can_enter(user, room):
+        if not chat.may_enter(user, room_id):
             _leave(room_id)
         raise
 
@@ -258,7 +169,7 @@ def _in_room(user, room_id: int, action):
 @_event("join")
 def on_join(user, info, payload):
     """Enter a room: ack with its last 50 messages (oldest first); presence to the room."""
-    room_id = _id(_fields(payload, {"room"})["room"], "room")
+    room_id = require_id(_fields(payload, {"room"})["room"], "room")
     room = chat.get_room(user, room_id)
     joined = _joined()
     if room.id not in joined and len(joined) >= MAX_JOINED:
@@ -266,9 +177,9 @@ def on_join(user, info, payload):
     # Join before reading, so a message sent meanwhile comes as an event (clients drop
     # duplicates by id) instead of falling into a gap.
     join_room(room_channel(room.id))
-    chat_realtime.presence_enter(room.id, request.sid, info.username)
+    presence.enter(room.id, request.sid, info.username)
     messages, has_more = chat.history(user, room.id)
-    chat_realtime.presence(room.id)
+    presence.announce(room.id)
     return {"ok": True, "room": room.id,
             "messages": [message_json(m, viewer=user) for m in messages],
             "has_more": has_more}
@@ -277,8 +188,8 @@ def on_join(user, info, payload):
 @_event("leave")
 def on_leave(user, info, payload):
     """Leave a room (joined or not: the ack is the same)."""
-    room_id = _id(_fields(payload, {"room"})["room"], "room")
-    if chat_realtime.in_room(request.sid, room_id):
+    room_id = require_id(_fields(payload, {"room"})["room"], "room")
+    if registry.in_room(request.sid, room_id):
         _leave(room_id)
     return {"ok": True}
 
@@ -287,7 +198,7 @@ def on_leave(user, info, payload):
 def on_send_message(user, info, payload):
     """Post a message; acked once stored. A resent client_id acks the original."""
     data = _fields(payload, {"room", "body", "client_id"})
-    room_id = _id(data["room"], "room")
+    room_id = require_id(data["room"], "room")
     message, _created = _in_room(user, room_id, lambda: chat.send_message(
         user, room_id, data["body"], data["client_id"]))
     return {"ok": True, "message": message_json(message, viewer=user)}
@@ -297,12 +208,12 @@ def on_send_message(user, info, payload):
 def on_history(user, info, payload):
     """Older messages (`before`) or the ones after a gap (`after`), oldest first."""
     data = _fields(payload, {"room"}, {"before", "after", "limit"})
-    room_id = _id(data["room"], "room")
+    room_id = require_id(data["room"], "room")
     options = {}
     if data.get("before") is not None:
-        options["before"] = _id(data["before"], "before")
+        options["before"] = require_id(data["before"], "before")
     if data.get("after") is not None:
-        options["after"] = _id(data["after"], "after", minimum=0)
+        options["after"] = require_id(data["after"], "after", minimum=0)
     if data.get("limit") is not None:
         options["limit"] = data["limit"]
     messages, has_more = _in_room(user, room_id, lambda: chat.history(user, room_id, **options))
@@ -315,7 +226,7 @@ def on_history(user, info, payload):
 def on_edit_message(user, info, payload):
     """Change your own message; the room gets message_updated."""
     data = _fields(payload, {"id", "body"})
-    message_id = _id(data["id"], "id")
+    message_id = require_id(data["id"], "id")
     message = chat.get_message(user, message_id)
     message = _in_room(user, message.room_id, lambda: chat.edit_message(user, message_id,
                                                                    data["body"]))
@@ -325,7 +236,7 @@ def on_edit_message(user, info, payload):
 @_event("delete_message")
 def on_delete_message(user, info, payload):
     """Delete your own message, or any as a moderator; the room gets message_updated."""
-    message_id = _id(_fields(payload, {"id"})["id"], "id")
+    message_id = require_id(_fields(payload, {"id"})["id"], "id")
     message = chat.get_message(user, message_id, moderating=True)
     _require_joined(message.room_id)
     message = chat.delete_message(user, message_id)
@@ -336,8 +247,8 @@ def on_delete_message(user, info, payload):
 def on_read(user, info, payload):
     """Mark the room read up to a message (unread counts in GET /api/v1/chat/rooms)."""
     data = _fields(payload, {"room", "message_id"})
-    room_id = _id(data["room"], "room")
-    message_id = _id(data["message_id"], "message_id")
+    room_id = require_id(data["room"], "room")
+    message_id = require_id(data["message_id"], "message_id")
     position = _in_room(user, room_id, lambda: chat.mark_read(user, room_id, message_id))
     return {"ok": True, "room": room_id, "last_read_message_id": position}
 
@@ -345,10 +256,10 @@ def on_read(user, info, payload):
 @_event("typing")
 def on_typing(user, info, payload):
     """Tell the others in the room that this user is typing (at most once a second)."""
-    room_id = _id(_fields(payload, {"room"})["room"], "room")
+    room_id = require_id(_fields(payload, {"room"})["room"], "room")
     _in_room(user, room_id, lambda: chat.get_room(user, room_id))
     now = time.monotonic()
     if now - info.last_typing >= TYPING_INTERVAL:
         info.last_typing = now
-        chat_realtime.typing(room_id, user.username, skip_sid=request.sid)
+        chat_emits.typing(room_id, user.username, skip_sid=request.sid)
     return {"ok": True}

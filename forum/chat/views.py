@@ -18,13 +18,11 @@ from wtforms import HiddenField, StringField, TextAreaField
 from forum import permissions
 from forum.chat import bp
 from forum.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
-from forum.extensions import db
 from forum.markup import render_markdown
-from forum.qa.forms import ConfirmForm
-from forum.qa.routes import check_form, error_headers, me, show_on_form
-from forum.services import chat
+from forum.pages import ConfirmForm, check_form, error_headers, me, show_on_form
+from forum.services import chat, inputs
 
-ID = f"<int(max={chat.MAX_ID}):%s>"
+ID = f"<int(max={inputs.MAX_ID}):%s>"
 ROOM = "/chat/rooms/" + ID % "room_id"
 MESSAGE = "/chat/messages/" + ID % "message_id"
 PAGE = chat.HISTORY_DEFAULT
@@ -55,16 +53,16 @@ class PromoteForm(FlaskForm):
 
 
 def _id_arg(name: str) -> int | None:
-    """A message id from the query string; anything else counts as absent."""
-    raw = request.args.get(name, "")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= chat.MAX_ID:
-        return int(raw)
-    return None
+    """A message id from the query string (0 included: ?after=0 is "from the start");
+    anything else counts as absent."""
+    return inputs.as_id(request.args.get(name), minimum=0)
 
 
 def _id_value(raw: str):
-    """A form value as an id when it is one; otherwise as sent, for the service to refuse."""
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else raw
+    """A form value as a number when it is one; otherwise as sent, for the service to
+    refuse (its id check names the field)."""
+    number = inputs.as_int(raw)
+    return raw if number is None else number
 
 
 def _message_url(user, message) -> str:
@@ -107,7 +105,6 @@ def direct():
     try:
         room, _created = chat.open_direct(me(), (form.username.data or "").strip())
     except NotFound:
-        db.session.rollback()
         form.username.errors = [_("No such user.")]
         return _render_index(form, 404)
     except ServiceError as error:
@@ -156,18 +153,15 @@ def post_message(room_id):
     form = MessageForm()
     check_form(form)
     try:
-        message, _created = chat.send_message(user, room_id, form.body.data or "",
-                                              form.client_id.data or "")
+        message, _created = chat.send_and_mark_read(user, room_id, form.body.data or "",
+                                                    form.client_id.data or "")
     except (NotFound, PermissionDenied) as error:
         # The room is gone for this user (left the group, say): say why, keep the text.
-        db.session.rollback()
         return render_template("chat/unsent.html", error=error, body=form.body.data or ""), \
             error.status
     except ServiceError as error:
         status, headers = show_on_form(form, error)
         return _render_room(room_id, form=form, status=status, headers=headers)
-    # Writing in a room means having read it up to there.
-    chat.mark_read(user, message.room_id, message.id)
     return redirect(url_for("chat.room", room_id=message.room_id, _anchor=f"m-{message.id}"))
 
 
@@ -179,7 +173,7 @@ def mark_read(room_id):
     try:
         chat.mark_read(me(), room_id, _id_value(form.message_id.data or ""))
     except InvalidInput:
-        db.session.rollback()  # a stale button: nothing to mark
+        pass  # a stale button: nothing to mark
     return redirect(url_for("chat.room", room_id=room_id))
 
 
@@ -280,7 +274,6 @@ def promote(room_id):
             question = chat.promote(user, found_room.id, asked.id, answer_ids,
                                     form.title.data or "", form.tags.data or "")
         except ServiceError as error:
-            db.session.rollback()
             if error.status in (403, 404):
                 raise
             fields = dict(error.fields or {})

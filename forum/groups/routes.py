@@ -11,8 +11,7 @@ from forum import permissions
 from forum.errors import NotFound, PermissionDenied, ServiceError
 from forum.extensions import db
 from forum.groups import bp
-from forum.qa.presenters import question_rows
-from forum.qa.routes import check_form, list_filters, me, paginate, show_on_form
+from forum.pages import check_form, list_filters, me, paginate, question_rows, show_on_form
 from forum.services import groups as groups_service
 from forum.services.threads import question_list_query
 from forum.web import safe_next
@@ -115,7 +114,6 @@ def add_member(slug):
     try:
         groups_service.add_member(user, found.slug, (form.username.data or "").strip())
     except NotFound:
-        db.session.rollback()
         flash(_("No such user."), "error")
     else:
         flash(_("%(username)s is now a member.", username=form.username.data.strip()),

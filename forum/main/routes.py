@@ -1,10 +1,10 @@
 """Home page and /health."""
 
 from flask import current_app, jsonify, redirect, render_template, url_for
-from sqlalchemy import text
 
-from forum.extensions import db
+from forum import redis
 from forum.main import bp
+from forum.services.maintenance import database_answers
 
 
 @bp.route("/")
@@ -17,21 +17,14 @@ def health():
     """Answer {"status": "ok"} once the database (and Redis, when configured) answer."""
     checks = {}
     try:
-        db.session.execute(text("SELECT 1"))
-        db.session.rollback()
+        database_answers()
         checks["database"] = "ok"
     except Exception:
         current_app.logger.exception("health: database check failed")
         checks["database"] = "unavailable"
-    redis_url = current_app.config.get("REDIS_URL")
-    if redis_url:
+    if current_app.config.get("REDIS_URL"):
         try:
-            import redis
-
-            client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-            client.ping()
-            client.close()
-            checks["redis"] = "ok"
+            checks["redis"] = "ok" if redis.ping() else "unavailable"
         except Exception:
             current_app.logger.exception("health: redis check failed")
             checks["redis"] = "unavailable"

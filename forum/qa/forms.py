@@ -32,7 +32,3 @@ class PostForm(FlaskForm):
 
 class TagDescriptionForm(FlaskForm):
     description = TextAreaField(_l("Description"), render_kw={"rows": 3})
-
-
-class ConfirmForm(FlaskForm):
-    """A button that only needs its CSRF token (delete confirmations)."""

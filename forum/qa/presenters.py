@@ -9,103 +9,21 @@ The HTML is the same as before (the live script and the tests rely on it).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime
 
-from babel.dates import TIMEDELTA_UNITS
-from babel.dates import format_timedelta as babel_format_timedelta
+from flask import url_for
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from forum import permissions
 from forum.i18n import gettext as _
-from forum.i18n import ngettext
 from forum.models import Post, Question, utcnow
+from forum.pages import ago, iso
 from forum.services.threads import PostNode, Thread
 from forum.web import link_parts
 
-AGO_THRESHOLD = 0.9  # as Babel's format_timedelta(threshold=0.9): "4 weeks", then "1 month"
-JUST_NOW_SECONDS = 45
-
-
-@lru_cache(maxsize=4096)
-def _relative(locale: str, unit: str, value: int, future: bool) -> str:
-    """'3 hours ago' / 'il y a 3 heures' for one (unit, value): Babel's own wording."""
-    seconds = dict(TIMEDELTA_UNITS)[unit] * value
-    return babel_format_timedelta(timedelta(seconds=seconds if future else -seconds),
-                                  threshold=math.inf, granularity=unit, add_direction=True,
-                                  locale=locale)
-
-
-def ago(value: datetime | None, now: datetime | None = None, locale: str | None = None) -> str:
-    """'3 hours ago' in the reader's language, as Babel words it, cached per wording.
-
-    Babel picks the largest unit worth at least 0.9 of itself and rounds; that choice is made
-    here, and the sentence for (unit, value) is asked from Babel once per process.
-    """
-    if value is None:
-        return ""
-    seconds = (value - (now or utcnow())).total_seconds()
-    if abs(seconds) < JUST_NOW_SECONDS:
-        return _("just now")
-    for unit, per_unit in TIMEDELTA_UNITS:
-        amount = abs(seconds) / per_unit
-        if amount >= AGO_THRESHOLD or unit == "second":
-            return _relative(locale or str(get_locale()), unit, max(1, int(round(amount))),
-                             seconds >= 0)
-    return ""  # not reached: "second" always answers
-
-
-def iso(value: datetime | None) -> str:
-    """ISO 8601 with its UTC offset, for <time datetime>."""
-    return value.isoformat(timespec="seconds") if value else ""
-
-
-# -- lists -------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class QuestionRow:
-    q: Question
-    url: str
-    group_url: str
-    tags: list[tuple[str, str]]  # (name, url)
-    votes: str
-    answers: str
-    lang_title: str
-    ago: str
-    iso: str
-
-
-def question_rows(questions: list[Question]) -> list[QuestionRow]:
-    """The rows of a question list (author, group and tags already loaded)."""
-    from flask import url_for
-
-    now = utcnow()
-    locale = str(get_locale())
-    titles = {"en": _("Written in English"), "fr": _("Written in French")}
-    tag_urls: dict[str, str] = {}
-    group_urls: dict[str, str] = {}
-    q_before, q_after = link_parts("qa.question")
-    rows = []
-    for q in questions:
-        tags = []
-        for tag in q.tags:
-            if tag.name not in tag_urls:
-                tag_urls[tag.name] = url_for("qa.tag", name=tag.name)
-            tags.append((tag.name, tag_urls[tag.name]))
-        slug = q.group.slug
-        if slug not in group_urls:
-            group_urls[slug] = url_for("groups.group", slug=slug)
-        rows.append(QuestionRow(
-            q=q, url=f"{q_before}{q.id}{q_after}", group_url=group_urls[slug], tags=tags,
-            votes=ngettext("%(num)d vote", "%(num)d votes", q.score),
-            answers=ngettext("%(num)d answer", "%(num)d answers", q.answer_count),
-            lang_title=titles.get(q.lang, titles["en"]), ago=ago(q.created_at, now, locale),
-            iso=iso(q.created_at)))
-    return rows
+# The rows of question lists and ago()/iso() are shared with the group pages: forum.pages.
 
 
 # -- the thread --------------------------------------------------------------------------
@@ -143,8 +61,6 @@ class PostView:
 
 def post_labels(question: Question) -> dict:
     """The words and per-question links every post of a page shares, translated once."""
-    from flask import url_for
-
     return {
         "deleted_answer": _("deleted answer"),
         "deleted_reply": _("deleted reply"),

@@ -1,4 +1,4 @@
-"""The question page's posts as HTML, written by Python rather than by a Jinja macro.
+"""The posts and their pieces as HTML, written by Python rather than by Jinja macros.
 
 A long thread prints 150 posts; through a macro each post cost about seventy template
 operations (attribute lookups, escapes, calls), the largest part of the page. Here one post
@@ -6,16 +6,22 @@ is one f-string. Every value that is not already HTML goes through escape(); `bo
 cleaned by forum/markup.py when it was written. The markup is what the live script
 (static/js/tacit.js) and the tests rely on: #post-ID, data-post-id, data-parent-id,
 #replies-ID, one small form per answer for its vote and accept buttons.
+
+This is the only copy of that markup: the pieces other pages print (an author, a time, the
+question's vote box, its tags and language) are the template globals in TEMPLATE_GLOBALS,
+which the qa blueprint installs for every template.
 """
 
 from __future__ import annotations
 
+from flask import url_for
 from markupsafe import Markup, escape
 
-from forum.qa.presenters import PostView
+from forum.i18n import gettext as _
+from forum.qa.presenters import PostView, ago, iso
 
 
-def _author(author, labels: dict) -> str:
+def _author(author, labels) -> str:
     if author is None or author.is_deleted:
         return f'<span class="author gone">{escape(labels["deleted_user"])}</span>'
     html = f'<span class="author">{escape(author.name)}</span>'
@@ -24,18 +30,32 @@ def _author(author, labels: dict) -> str:
     return html
 
 
-def _vote_box(v: PostView, labels: dict) -> str:
-    score = int(v.post.score)
-    if not v.can_vote:
-        return f'<div class="vote"><span class="score">{score}</span></div>'
-    up_pressed = "true" if v.my_vote == 1 else "false"
-    down_pressed = "true" if v.my_vote == -1 else "false"
+class _AuthorLabels:
+    """The two words _author() may print, translated only when it prints them."""
+
+    def __getitem__(self, key: str) -> str:
+        return _("deleted user") if key == "deleted_user" else _("expert")
+
+
+_AUTHOR_LABELS = _AuthorLabels()
+
+
+def _vote_box(score: int, mine: int, enabled: bool, labels, target: str = "") -> str:
+    score_for = f' data-score-for="{escape(target)}"' if target else ""
+    if not enabled:
+        return f'<div class="vote"><span class="score"{score_for}>{score}</span></div>'
+    up_pressed = "true" if mine == 1 else "false"
+    down_pressed = "true" if mine == -1 else "false"
     return (
-        f'<div class="vote"><button name="value" value="{0 if v.my_vote == 1 else 1}" '
+        f'<div class="vote"><button name="value" value="{0 if mine == 1 else 1}" '
         f'aria-pressed="{up_pressed}" aria-label="{escape(labels["vote_up"])}">▲</button>'
-        f'<span class="score">{score}</span><button name="value" '
-        f'value="{0 if v.my_vote == -1 else -1}" aria-pressed="{down_pressed}" '
+        f'<span class="score"{score_for}>{score}</span><button name="value" '
+        f'value="{0 if mine == -1 else -1}" aria-pressed="{down_pressed}" '
         f'aria-label="{escape(labels["vote_down"])}">▼</button></div>')
+
+
+def _time(iso_value: str, ago_value: str) -> str:
+    return f'<time datetime="{escape(iso_value)}">{escape(ago_value)}</time>'
 
 
 def _body(v: PostView, labels: dict) -> str:
@@ -47,7 +67,7 @@ def _body(v: PostView, labels: dict) -> str:
     else:
         parts.append('<div class="pf">')
     if v.is_answer:
-        parts.append(_vote_box(v, labels))
+        parts.append(_vote_box(int(p.score), v.my_vote, v.can_vote, labels))
     parts.append('<div class="main">')
     if v.accepted:
         parts.append(f'<p class="accepted-mark">✓ {escape(labels["accepted"])}</p>')
@@ -58,8 +78,7 @@ def _body(v: PostView, labels: dict) -> str:
                      f'{escape(v.reply_to_label)}</a></p>')
     parts.append(f'\n<div class="body" lang="{escape(p.lang)}">{p.body_html}</div>\n'
                  f'<p class="meta">{_author(p.author, labels)} · '
-                 f'<a href="{escape(v.permalink)}"><time datetime="{escape(v.iso)}">'
-                 f'{escape(v.ago)}</time></a>')
+                 f'<a href="{escape(v.permalink)}">{_time(v.iso, v.ago)}</a>')
     if v.revisions_url:
         parts.append(f' · <a href="{escape(v.revisions_url)}">{escape(labels["edited"])}</a>')
     if v.reply_url:
@@ -114,3 +133,47 @@ def posts_html(views: list[PostView], labels: dict) -> Markup:
         out.append("\n")
         _post(view, labels, out)
     return Markup("".join(out))
+
+
+# -- the pieces other pages print (template globals) -------------------------------------
+
+
+def author_html(user) -> Markup:
+    """A user's name with the expert badge, or "deleted user"."""
+    return Markup(_author(user, _AUTHOR_LABELS))
+
+
+def time_html(value) -> Markup:
+    """<time> with the moment in ISO 8601 and "3 hours ago" in the reader's language."""
+    return Markup(_time(iso(value), ago(value)))
+
+
+def vote_box_html(score, mine, enabled: bool, target: str = "") -> Markup:
+    """A score with its up and down buttons (inside the caller's form) when `enabled`;
+    pressing your current vote again sends 0. `target` names what the score is for."""
+    labels = {"vote_up": _("Vote up"), "vote_down": _("Vote down")} if enabled else {}
+    return Markup(_vote_box(int(score), mine, enabled, labels, target))
+
+
+def tags_html(tags) -> Markup:
+    """A question's tags as links to their lists (nothing when it has none)."""
+    if not tags:
+        return Markup("")
+    items = "".join(f'<li><a class="tag" href="{escape(url_for("qa.tag", name=t.name))}">'
+                    f'{escape(t.name)}</a></li>' for t in tags)
+    return Markup(f'<ul class="tags">{items}</ul>')
+
+
+def lang_badge_html(code: str) -> Markup:
+    """The two-letter language of a text, with its name as the title."""
+    title = _("Written in English") if code == "en" else _("Written in French")
+    return Markup(f'<abbr class="lang" title="{escape(title)}">{escape(str(code).upper())}</abbr>')
+
+
+TEMPLATE_GLOBALS = {
+    "author_html": author_html,
+    "time_html": time_html,
+    "vote_box_html": vote_box_html,
+    "tags_html": tags_html,
+    "lang_badge_html": lang_badge_html,
+}

@@ -8,129 +8,60 @@ the service's status, never as a 500.
 
 import difflib
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from flask_login import login_required
+from sqlalchemy import select
 
 from forum import permissions
-from forum.auth.routes import apply_errors
-from forum.errors import InvalidInput, NotFound, PermissionDenied, RateLimited, ServiceError
+from forum.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from forum.extensions import db
-from forum.models import Post, Question, QuestionTag, Tag, utcnow
+from forum.models import Post, Tag, utcnow
+from forum.pages import (
+    ConfirmForm,
+    ago,
+    check_form,
+    iso,
+    list_filters,
+    me,
+    paginate,
+    question_rows,
+    show_on_form,
+)
 from forum.qa import bp, presenters, render
 from forum.qa.forms import (
     AskForm,
-    ConfirmForm,
     EditQuestionForm,
     PostForm,
     TagDescriptionForm,
 )
-from forum.services import chat, qa, search, votes
+from forum.services import chat, inputs, qa, search, votes
 from forum.services.groups import visible_groups_query
+from forum.services.inputs import MAX_ID
 from forum.services.threads import (
     MAX_INDENT,
     PostNode,
     load_thread,
     question_list_query,
+    tag_counts_query,
 )
 
-PER_PAGE, MAX_PER_PAGE = 20, 100
 TAGS_PER_PAGE = 50
-MAX_PAGE = 100_000  # keeps OFFSET within range on every database
-FILTERS = ("status", "sort", "lang", "tag")
 SIMILAR_LIMIT = 5
 # Ids are 32-bit on PostgreSQL: a larger number in the address is a 404, never a 500.
-MAX_ID = 2**31 - 1
 QUESTION = f"/questions/<int(max={MAX_ID}):question_id>"
 POST = f"/posts/<int(max={MAX_ID}):post_id>"
 
 
-# -- helpers shared with the groups pages ------------------------------------------------
-
-
-def me():
-    """The signed-in user (the model, not the proxy), or None for an anonymous visitor."""
-    user = current_user._get_current_object()
-    return user if getattr(user, "is_authenticated", False) else None
-
-
-def list_filters(**fixed) -> dict:
-    """The question-list filters of this request (?status=&sort=&lang=&tag=)."""
-    found = {name: (request.args.get(name) or None) for name in FILTERS}
-    found.update(fixed)
-    return found
-
-
-def _int_arg(name: str, default: int, high: int) -> int:
-    try:
-        value = int(request.args.get(name, default))
-    except (TypeError, ValueError):
-        value = default
-    return min(max(1, value), high)
-
-
-def _page_url(page: int) -> str:
-    # Only the known filters travel: other names could steer url_for (_external, _scheme)
-    # or collide with the path's own arguments.
-    args = {name: request.args[name] for name in (*FILTERS, "per_page")
-            if request.args.get(name)}
-    args.update(request.view_args or {})
-    args["page"] = page
-    return url_for(request.endpoint, **args)
-
-
-def paginate(stmt, *, per_page: int = PER_PAGE, rows: bool = False):
-    """One page of a select() (?page=, ?per_page= up to 100): (items, pager).
-
-    One query plus the statement's eager loads, however many rows the page shows and however
-    large the forum: it asks for one row more than it shows to know whether a next page
-    exists, rather than counting every matching row (an O(rows) scan on each page view).
-    """
-    page = _int_arg("page", 1, MAX_PAGE)
-    per_page = _int_arg("per_page", per_page, MAX_PER_PAGE)
-    limited = stmt.limit(per_page + 1).offset((page - 1) * per_page)
-    items = db.session.execute(limited).all() if rows else db.session.scalars(limited).all()
-    more = len(items) > per_page
-    pager = {
-        "page": page,
-        "prev": _page_url(page - 1) if page > 1 else None,
-        "next": _page_url(page + 1) if more else None,
-    }
-    return items[:per_page], pager
-
-
-def error_headers(error: ServiceError) -> dict:
-    """Retry-After for a rate-limited request."""
-    return {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
-
-
-def show_on_form(form, error: ServiceError) -> tuple[int, dict]:
-    """403 and 404 become the error page; other refusals go next to the form's fields (or
-    in a flash). Returns the status and headers to render the form again with."""
-    db.session.rollback()
-    if error.status in (403, 404):
-        raise error
-    apply_errors(form, error)
-    return error.status, error_headers(error)
-
-
 def refuse_or_flash(error: ServiceError) -> None:
     """403 and 404 become the error page; other refusals a flash on the next page."""
-    db.session.rollback()
     if error.status in (403, 404):
         raise error
     if isinstance(error, InvalidInput) and error.fields:
         flash(" ".join(error.fields.values()), "error")
     else:
         flash(error.message, "error")
-
-
-def check_form(form) -> None:
-    # The fields carry no validators (the services validate): only the CSRF token can fail.
-    if not form.validate_on_submit():
-        abort(400)
 
 
 def _post_url(post) -> str:
@@ -140,13 +71,13 @@ def _post_url(post) -> str:
 @bp.app_template_filter("ago")
 def ago_filter(value) -> str:
     """'3 hours ago' in the reader's language."""
-    return presenters.ago(value)
+    return ago(value)
 
 
 @bp.app_template_filter("iso")
 def iso_filter(value) -> str:
     """ISO 8601 with its UTC offset, for <time datetime>."""
-    return presenters.iso(value)
+    return iso(value)
 
 
 # -- lists ------------------------------------------------------------------------------
@@ -157,21 +88,8 @@ def questions():
     user = me()
     filters = list_filters()
     items, pager = paginate(question_list_query(user, summaries=True, **filters))
-    return render_template("qa/questions.html", questions=presenters.question_rows(items),
+    return render_template("qa/questions.html", questions=question_rows(items),
                            pager=pager, filters=filters)
-
-
-def tag_counts_query(user):
-    """Tags with the number of questions `user` may see under each, most used first.
-
-    Counted from the visible questions rather than Tag.question_count, so a tag used only
-    in a private group is not shown to outsiders.
-    """
-    visible = select(Question.id).where(permissions.visible_question_clause(user))
-    used = func.count(QuestionTag.question_id).label("used")
-    return (select(Tag, used).join(QuestionTag, QuestionTag.tag_id == Tag.id)
-            .where(QuestionTag.question_id.in_(visible))
-            .group_by(Tag.id).order_by(used.desc(), Tag.name))
 
 
 @bp.route("/tags")
@@ -181,7 +99,7 @@ def tags():
 
 
 def _get_tag(name) -> Tag:
-    clean = qa.clean_tag_name(name)
+    clean = inputs.clean_tag_name(name)
     found = db.session.scalar(select(Tag).where(Tag.name == clean)) if clean else None
     if found is None:
         raise NotFound(_("No such tag."))
@@ -199,7 +117,7 @@ def _render_tag(tag: Tag, form=None, status: int = 200):
             raise NotFound(_("No such tag."))
     if form is None and permissions.can_edit_tags(user):
         form = TagDescriptionForm(description=tag.description)
-    return render_template("qa/tag.html", tag=tag, questions=presenters.question_rows(items),
+    return render_template("qa/tag.html", tag=tag, questions=question_rows(items),
                            pager=pager,
                            filters=filters, form=form), status
 
@@ -468,15 +386,14 @@ def vote_post(post_id):
 @login_required
 def accept(question_id):
     check_form(ConfirmForm())
-    answer_id = request.form.get("answer_id", "")
-    if not answer_id.isdigit() or int(answer_id) > MAX_ID:
-        answer_id = ""  # refused by the service as "not an answer of this question"
+    # Not an id (None): refused by the service as "not an answer of this question".
+    answer_id = inputs.as_id(request.form.get("answer_id"))
     try:
         qa.accept_answer(me(), question_id, answer_id)
     except ServiceError as error:
         refuse_or_flash(error)
-        answer_id = ""
-    anchor = f"post-{answer_id}" if answer_id.isdigit() else "answers"
+        answer_id = None
+    anchor = f"post-{answer_id}" if answer_id else "answers"
     return redirect(url_for("qa.question", question_id=question_id, _anchor=anchor))
 
 

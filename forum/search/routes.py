@@ -1,11 +1,11 @@
 """The search page: a GET form (works without JavaScript) and one page of results."""
 
 from flask import render_template, request, url_for
-from flask_login import current_user
 
 from forum.errors import InvalidInput
 from forum.extensions import db
 from forum.models import LANGUAGES
+from forum.pages import me
 from forum.schemas import question_url
 from forum.search import bp
 from forum.services import search as search_service
@@ -13,11 +13,6 @@ from forum.services.groups import visible_groups_query
 
 PER_PAGE = 20
 MAX_PAGE = 1_000
-
-
-def _viewer():
-    user = current_user._get_current_object()
-    return user if getattr(user, "is_authenticated", False) else None
 
 
 def _page() -> int:
@@ -30,7 +25,7 @@ def _page() -> int:
 @bp.route("/search")
 def search():
     """Search the questions the visitor may read; ?q=&group=&tag=&lang=&page=."""
-    user = _viewer()
+    user = me()
     form = {name: (request.args.get(name) or "").strip() for name in ("q", "group", "tag", "lang")}
     results, errors, status = None, {}, 200
     if form["q"]:
@@ -39,7 +34,6 @@ def search():
                 user, form["q"], group=form["group"] or None, tag=form["tag"] or None,
                 lang=form["lang"] or None, page=_page(), per_page=PER_PAGE)
         except InvalidInput as error:
-            db.session.rollback()
             errors, status = error.fields or {}, error.status
 
     def page_url(number: int) -> str:

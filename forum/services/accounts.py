@@ -9,13 +9,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms.validators import ValidationError
 
 from forum import mail, ratelimit
 from forum.errors import (
@@ -29,8 +31,10 @@ from forum.errors import (
 from forum.extensions import db
 from forum.markup import render_markdown
 from forum.models import ROLES, ApiToken, LoginSession, PasswordReset, User, utcnow
+from forum.realtime import registry, session_channel, token_channel, user_channel
 from forum.security import common_passwords, new_token, token_hash
-from forum.services import chat
+from forum.services.inputs import text
+from forum.services.uow import after_commit, savepoint, transactional, unit_of_work
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -46,15 +50,6 @@ def _clean_text(value: str) -> str:
     """NFC-normalise, drop control characters and trim."""
     value = unicodedata.normalize("NFC", value)
     return "".join(ch for ch in value if unicodedata.category(ch) not in {"Cc", "Cf", "Cs"}).strip()
-
-
-def _as_str(value, field: str, errors: dict) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[field] = _("Must be text.")
-        return ""
-    return value
 
 
 def validate_username(username: str, errors: dict) -> None:
@@ -125,14 +120,15 @@ def find_user_by_login(login: str) -> User | None:
     return user
 
 
+@transactional
 def register_user(username, email, password, display_name=None, *, role: str = "member",
                   locale: str | None = None, ip: str = "", system: bool = False) -> User:
     """Create an account; raises InvalidInput, Conflict or RateLimited (per IP)."""
     errors: dict = {}
-    username = _as_str(username, "username", errors).strip()
-    email = _as_str(email, "email", errors).strip()
-    password = _as_str(password, "password", errors)
-    display_name = _as_str(display_name, "display_name", errors)
+    username = text(username, "username", errors).strip()
+    email = text(email, "email", errors).strip()
+    password = text(password, "password", errors)
+    display_name = text(display_name, "display_name", errors)
     validate_username(username, errors)
     validate_email(email, errors)
     validate_password(password, errors, username=username, email=email)
@@ -160,11 +156,10 @@ def register_user(username, email, password, display_name=None, *, role: str = "
         role=role,
         locale=locale if locale in SUPPORTED_LOCALES else None,
     )
-    db.session.add(user)
     try:
-        db.session.commit()
+        with savepoint():
+            db.session.add(user)
     except IntegrityError as exc:  # a concurrent registration won the race
-        db.session.rollback()
         raise Conflict(_("Some details are already in use.")) from exc
     return user
 
@@ -205,6 +200,7 @@ class StartedSession:
     record: LoginSession
 
 
+@transactional
 def start_session(user: User, *, ip: str = "", user_agent: str = "") -> StartedSession:
     """Record a new login session; the raw token goes into the signed cookie only."""
     token = new_token()
@@ -219,10 +215,10 @@ def start_session(user: User, *, ip: str = "", user_agent: str = "") -> StartedS
         user_agent=(user_agent or "")[:255],
     )
     db.session.add(record)
-    db.session.commit()
     return StartedSession(token=token, record=record)
 
 
+@transactional
 def login(login_name, password, *, ip: str = "", user_agent: str = "") -> StartedSession:
     """Authenticate and start a session; raises Unauthorized or RateLimited."""
     user = authenticate(login_name, password, ip=ip)
@@ -247,11 +243,12 @@ def session_user(token: str | None, *, touch: bool = True) -> tuple[User, LoginS
     if record is None or not record.is_live(now) or record.user.is_deleted:
         return None
     if touch and now - record.last_seen_at > timedelta(hours=1):
-        record.last_seen_at = now
-        db.session.commit()
+        with unit_of_work():
+            record.last_seen_at = now
     return record.user, record
 
 
+@transactional
 def end_session(token: str | None) -> None:
     """End one login session (logout); its cookie stops working on every process."""
     if not token or not isinstance(token, str):
@@ -261,8 +258,7 @@ def end_session(token: str | None) -> None:
         .where(LoginSession.token_hash == token_hash(token), LoginSession.ended_at.is_(None))
         .values(ended_at=utcnow())
     )
-    db.session.commit()
-    chat.end_sockets_for_session(token)
+    after_commit(registry.end_session_sockets, token_hash(token))
 
 
 def _end_all_sessions_and_tokens(user: User, now: datetime) -> None:
@@ -278,14 +274,15 @@ def _end_all_sessions_and_tokens(user: User, now: datetime) -> None:
     )
 
 
+@transactional
 def change_password(user: User, current_password, new_password) -> None:
     """Change a password after checking the current one; ends every session and API token.
 
     Raises InvalidInput (naming `current_password` or `new_password`).
     """
     errors: dict = {}
-    current_password = _as_str(current_password, "current_password", errors)
-    new_password = _as_str(new_password, "new_password", errors)
+    current_password = text(current_password, "current_password", errors)
+    new_password = text(new_password, "new_password", errors)
     if not errors and not (
         user.password_hash and check_password_hash(user.password_hash, current_password)
     ):
@@ -296,8 +293,7 @@ def change_password(user: User, current_password, new_password) -> None:
         raise InvalidInput(fields=errors)
     user.password_hash = hash_password(new_password)
     _end_all_sessions_and_tokens(user, utcnow())
-    db.session.commit()
-    chat.end_sockets_for_user(user.id)
+    after_commit(registry.end_user_sockets, user.id)
 
 
 PROFILE_TEXT_FIELDS = {"region": 80, "country": 80, "organization": 120}
@@ -324,6 +320,7 @@ def _clean_list(value, field: str, errors: dict) -> list[str]:
     return items
 
 
+@transactional
 def update_profile(actor: User, user: User, *, display_name=None, locale=None, bio=None,
                    languages=None, expertise=None, **details) -> User:
     """Change profile fields given (None leaves a field as it is).
@@ -339,14 +336,14 @@ def update_profile(actor: User, user: User, *, display_name=None, locale=None, b
     if unknown:
         raise InvalidInput(fields={name: _("Unknown field.") for name in unknown})
     if display_name is not None:
-        display_name = validate_display_name(_as_str(display_name, "display_name", errors), errors)
+        display_name = validate_display_name(text(display_name, "display_name", errors), errors)
     if locale is not None and locale not in SUPPORTED_LOCALES:
         errors["locale"] = _("Choose English or French.")
     cleaned = {}
     for name, value in details.items():
         if value is None:
             continue
-        value = _clean_text(_as_str(value, name, errors))
+        value = _clean_text(text(value, name, errors))
         if len(value) > PROFILE_TEXT_FIELDS[name]:
             errors.setdefault(name, _("Use at most %(n)d characters.", n=PROFILE_TEXT_FIELDS[name]))
         cleaned[name] = value
@@ -355,7 +352,7 @@ def update_profile(actor: User, user: User, *, display_name=None, locale=None, b
             cleaned[name] = _clean_list(value, name, errors)
     rendered = None
     if bio is not None:
-        bio = _as_str(bio, "bio", errors)
+        bio = text(bio, "bio", errors)
         if len(bio) > BIO_MAX:
             errors.setdefault("bio", _("Use at most %(n)d characters.", n=BIO_MAX))
         else:
@@ -372,10 +369,10 @@ def update_profile(actor: User, user: User, *, display_name=None, locale=None, b
         user.bio_markup_version = rendered.version
     for name, value in cleaned.items():
         setattr(user, name, value)
-    db.session.commit()
     return user
 
 
+@transactional
 def request_password_reset(email, *, ip: str = "") -> None:
     """Email a single-use reset link if an account has this address; silent otherwise.
 
@@ -383,7 +380,7 @@ def request_password_reset(email, *, ip: str = "") -> None:
     address is registered.
     """
     errors: dict = {}
-    email = _as_str(email, "email", errors).strip()
+    email = text(email, "email", errors).strip()
     validate_email(email, errors)
     if errors:
         raise InvalidInput(fields=errors)
@@ -405,7 +402,6 @@ def request_password_reset(email, *, ip: str = "") -> None:
             expires_at=now + timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"]),
         )
     )
-    db.session.commit()
     link = external_url("auth.reset_password", token=token)
     with force_locale(user.locale or "en"):
         subject = _("Reset your Tacit password")
@@ -417,7 +413,7 @@ def request_password_reset(email, *, ip: str = "") -> None:
             name=user.name,
             link=link,
         )
-    mail.send(user.email, subject, body)
+    after_commit(mail.send, user.email, subject, body)
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -446,6 +442,7 @@ def check_reset_token(token) -> bool:
     return _live_reset(token) is not None
 
 
+@transactional
 def reset_password(token, new_password) -> User:
     """Set a new password from a reset link; the link is then spent and all sessions end.
 
@@ -455,7 +452,7 @@ def reset_password(token, new_password) -> User:
     if record is None:
         raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
     errors: dict = {}
-    new_password = _as_str(new_password, "new_password", errors)
+    new_password = text(new_password, "new_password", errors)
     user = record.user
     validate_password(new_password, errors, field="new_password",
                       username=user.username or "", email=user.email or "")
@@ -469,7 +466,6 @@ def reset_password(token, new_password) -> User:
         .values(used_at=now)
     )
     if spent.rowcount != 1:
-        db.session.rollback()
         raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
     user.password_hash = hash_password(new_password)
     _end_all_sessions_and_tokens(user, now)
@@ -478,11 +474,11 @@ def reset_password(token, new_password) -> User:
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
         .values(used_at=now)
     )
-    db.session.commit()
-    chat.end_sockets_for_user(user.id)
+    after_commit(registry.end_user_sockets, user.id)
     return user
 
 
+@transactional
 def delete_account(user: User, password) -> None:
     """Delete an account after checking its password; its content stays as "deleted user".
 
@@ -506,17 +502,17 @@ def delete_account(user: User, password) -> None:
     user.languages = []
     user.expertise = []
     user.deleted_at = now
-    user_id = user.id
-    db.session.commit()
-    chat.end_sockets_for_user(user_id)
+    after_commit(registry.end_user_sockets, user.id)
 
 
+@transactional
 def create_api_token(login_name, password, *, ip: str = "") -> tuple[str, ApiToken]:
     """Log in for the API: returns the raw token (shown once) and its record."""
     user = authenticate(login_name, password, ip=ip)
     return issue_api_token(user)
 
 
+@transactional
 def issue_api_token(user: User) -> tuple[str, ApiToken]:
     """A new API token for `user`, valid for API_TOKEN_DAYS."""
     token = new_token()
@@ -528,7 +524,6 @@ def issue_api_token(user: User) -> tuple[str, ApiToken]:
         expires_at=now + timedelta(days=current_app.config["API_TOKEN_DAYS"]),
     )
     db.session.add(record)
-    db.session.commit()
     return token, record
 
 
@@ -541,18 +536,89 @@ def token_user(token: str | None) -> tuple[User, ApiToken] | None:
     if record is None or not record.is_live(now) or record.user.is_deleted:
         return None
     if record.last_used_at is None or now - record.last_used_at > timedelta(hours=1):
-        record.last_used_at = now
-        db.session.commit()
+        with unit_of_work():
+            record.last_used_at = now
     return record.user, record
 
 
+# -- sockets: the credential of a Socket.IO connection, checked again at every event ------
+
+CREDENTIAL_MAX = 512  # characters of a token in a socket's `auth`
+
+
+@dataclass
+class SocketCredential:
+    """What a /chat socket proved when it connected."""
+
+    user: User
+    channels: tuple[str, ...]  # its private Socket.IO rooms: the credential's and the user's
+    api_token: str | None = None  # None: the session cookie (with the page's CSRF token)
+
+
+def _auth_value(auth: dict, name: str) -> str | None:
+    value = auth.get(name)
+    if isinstance(value, str) and 0 < len(value) <= CREDENTIAL_MAX:
+        return value
+    return None
+
+
+def authenticate_socket(auth) -> SocketCredential | None:
+    """The credential of a /chat connect: `auth` is {token: <API token>}, or {csrf: <the
+    page's CSRF token>} beside a live session cookie; None for anything else."""
+    if not isinstance(auth, dict):
+        return None
+    if "token" in auth:
+        token = _auth_value(auth, "token")
+        found = token_user(token) if token else None
+        if found is None:
+            return None
+        user, record = found
+        return SocketCredential(user, (token_channel(record.id), user_channel(user.id)),
+                                api_token=token)
+    csrf = _auth_value(auth, "csrf")
+    if csrf is None:
+        return None
+    found = session_user(session.get("sid"), touch=False)
+    if found is None:
+        return None
+    try:
+        validate_csrf(csrf)
+    except ValidationError:
+        return None
+    user, record = found
+    return SocketCredential(user, (session_channel(record.token_hash), user_channel(user.id)))
+
+
+def socket_credential_user(user_id: int, api_token: str | None) -> User | None:
+    """The user of a connected socket's credential (its API token, else the session cookie)
+    while it is live and still belongs to `user_id`, else None."""
+    if api_token is not None:
+        found = token_user(api_token)
+    else:
+        found = session_user(session.get("sid"), touch=False)
+    if found is None or found[0].id != user_id:
+        return None
+    return found[0]
+
+
+def socket_session_user() -> User | None:
+    """The user of the live login session behind a socket event (its cookie), or None.
+
+    Checked on every event, not only at connect, so a logout or password change on any
+    process stops the session's sockets at their next event.
+    """
+    found = session_user(session.get("sid"), touch=False)
+    return found[0] if found else None
+
+
+@transactional
 def revoke_api_token(record: ApiToken) -> None:
     """Revoke a token at once."""
     record.revoked_at = utcnow()
-    db.session.commit()
-    chat.end_sockets_for_api_token(record.id)
+    after_commit(registry.end_token_sockets, record.id)
 
 
+@transactional
 def set_role(actor: User | None, username, role) -> User:
     """Grant a role; admins only (actor None means the command line). Raises as usual."""
     if actor is not None and not actor.is_admin:
@@ -563,5 +629,4 @@ def set_role(actor: User | None, username, role) -> User:
     if actor is not None and user.id == actor.id and role != "admin":
         raise Conflict(_("Administrators cannot remove their own administrator role."))
     user.role = role
-    db.session.commit()
     return user

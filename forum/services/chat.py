@@ -3,7 +3,7 @@ history, soft deletes, read positions, and promoting a stretch of chat to a ques
 
 Every chat write goes through these functions, whether it comes from a socket event, the JSON
 API or the demo seed. Each validates, authorizes, commits once, and only then tells the room
-(forum.chat_realtime). Who may enter a room: the members of its group (public or private;
+(forum.realtime). Who may enter a room: the members of its group (public or private;
 site roles add nothing), or the two people of a direct room.
 """
 
@@ -16,10 +16,11 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, make_transient_to_detached, selectinload
 
-from forum import chat_realtime, permissions, ratelimit
+from forum import permissions, ratelimit
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.markup import render_markdown
@@ -35,58 +36,33 @@ from forum.models import (
     utcnow,
 )
 from forum.models.chat import direct_key
+from forum.realtime import chat as chat_emits
+from forum.realtime import presence, registry
+from forum.schemas import message_json
 from forum.security import token_hash
+from forum.services import inputs, qa
+from forum.services.accounts import get_user_by_username
+from forum.services.inputs import as_id, id_field, require_user
+from forum.services.uow import (
+    after_commit,
+    keep_loaded_after_commit,
+    savepoint,
+    transactional,
+    unit_of_work,
+)
 
 BODY_MAX = 4000
 CLIENT_ID_MAX = 64
 HISTORY_DEFAULT, HISTORY_MAX = 50, 100
 PROMOTE_ANSWERS_MAX = 20
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 # -- validation -------------------------------------------------------------------------
 
 
-def _require_user(user) -> None:
-    if not permissions.is_user(user):
-        raise PermissionDenied(_("Log in to do this."))
-
-
-def _as_id(value) -> int | None:
-    """A positive 32-bit id from an int (or a string of digits), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
-        value = int(value)
-    if isinstance(value, int) and 1 <= value <= MAX_ID:
-        return value
-    return None
-
-
-def _id_field(value, field: str, errors: dict, *, minimum: int = 1) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        errors[field] = _("Must be a whole number.")
-        return None
-    if value < minimum:
-        errors[field] = _("Must be at least %(n)d.", n=minimum)
-        return None
-    if value > MAX_ID:
-        errors[field] = _("At most %(n)d.", n=MAX_ID)
-        return None
-    return value
-
-
 def clean_body(value, errors: dict) -> str:
-    """Markdown of 1 to 4000 characters (not only spaces)."""
-    if not isinstance(value, str):
-        errors["body"] = _("Must be text.")
-        return ""
-    body = value.replace("\r\n", "\n")
-    if not body.strip():
-        errors["body"] = _("Write something first.")
-    elif len(body) > BODY_MAX:
-        errors["body"] = _("Use at most %(n)d characters.", n=BODY_MAX)
-    return body
+    """Markdown of 1 to 4000 characters (not only spaces); null is not text here."""
+    return inputs.clean_body(value, errors, max_len=BODY_MAX, none_is_empty=False)
 
 
 def clean_client_id(value, errors: dict) -> str:
@@ -143,23 +119,35 @@ _ROOM_FOR_SEND = _ROOM_AND_MEMBERSHIP.add_columns(
 _MESSAGES = ChatMessage.__table__
 _MESSAGE_VALUES = ("room_id", "author_id", "client_id", "body_source", "body_html",
                    "markup_version", "created_at")
-_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
+# ON CONFLICT DO NOTHING: a resend that arrives twice at once inserts nothing the second
+# time (no id comes back) instead of failing the transaction it is part of.
+_INSERT_MESSAGE = (sqlite.insert(_MESSAGES).on_conflict_do_nothing()
+                   .returning(_MESSAGES.c.id))
 # PostgreSQL: the same INSERT, taking the room's row lock in the same statement (see
 # send_message); one round trip fewer with the lock held than a SELECT ... FOR UPDATE first.
 _LOCKED_ROOM = (select(ChatRoom.id).where(ChatRoom.id == bindparam("room_id"))
                 .with_for_update().cte("locked_room"))
-_INSERT_MESSAGE_LOCKED = insert(_MESSAGES).from_select(
+_INSERT_MESSAGE_LOCKED = postgresql.insert(_MESSAGES).from_select(
     list(_MESSAGE_VALUES),
     select(_LOCKED_ROOM.c.id, *(bindparam(name, type_=_MESSAGES.c[name].type)
                                 for name in _MESSAGE_VALUES[1:])),
-).returning(_MESSAGES.c.id)
+).on_conflict_do_nothing().returning(_MESSAGES.c.id)
+
+
+def may_enter(user, room_id) -> bool:
+    """Whether `user` may enter the room with this id (False for unknown rooms)."""
+    try:
+        get_room(user, room_id)
+    except (NotFound, PermissionDenied):
+        return False
+    return True
 
 
 def get_room(user, room_id) -> ChatRoom:
     """A room `user` may enter. Raises NotFound (unknown, private or someone else's direct
     room) or PermissionDenied (a public group's room, to a non-member)."""
-    _require_user(user)
-    ident = _as_id(room_id)
+    require_user(user)
+    ident = as_id(room_id)
     row = db.session.execute(_ROOM_AND_MEMBERSHIP, {"room_id": ident, "user_id": user.id}
                              ).first() if ident else None
     return _enterable(user, row)
@@ -178,13 +166,12 @@ def _enterable(user, row) -> ChatRoom:
     raise NotFound(_("No such chat room."))
 
 
-def _ensure_group_rooms(groups: list[Group]) -> tuple[dict[int, ChatRoom], bool]:
-    """The rooms of these groups by group id, creating the missing ones in one statement,
-    and whether anything was committed (which expires the objects loaded before)."""
+def _ensure_group_rooms(groups: list[Group]) -> dict[int, ChatRoom]:
+    """The rooms of these groups by group id, creating the missing ones in one statement
+    (a write of its own, or part of the caller's)."""
     if not groups:
-        return {}, False
+        return {}
     ids = [g.id for g in groups]
-    committed = False
     for _attempt in range(3):
         rooms = {r.group_id: r for r in db.session.scalars(
             select(ChatRoom).where(ChatRoom.group_id.in_(ids)))}
@@ -192,14 +179,15 @@ def _ensure_group_rooms(groups: list[Group]) -> tuple[dict[int, ChatRoom], bool]
         if not missing:
             break
         now = utcnow()
-        try:
-            db.session.execute(insert(ChatRoom), [
-                {"kind": "group", "group_id": gid, "created_at": now} for gid in missing])
-            db.session.commit()
-        except IntegrityError:  # a concurrent request created some of them: look again
-            db.session.rollback()
-        committed = True
-    return rooms, committed
+        with unit_of_work():
+            try:
+                with savepoint():
+                    db.session.execute(insert(ChatRoom), [
+                        {"kind": "group", "group_id": gid, "created_at": now}
+                        for gid in missing])
+            except IntegrityError:  # a concurrent request created some of them: look again
+                pass
+    return rooms
 
 
 def room_for_group(user, slug) -> ChatRoom:
@@ -207,12 +195,12 @@ def room_for_group(user, slug) -> ChatRoom:
 
     Raises NotFound (unknown or private group) or PermissionDenied (not a member).
     """
-    _require_user(user)
+    require_user(user)
     group = db.session.scalar(select(Group).where(Group.slug == slug)) \
         if isinstance(slug, str) else None
     if group is None or not permissions.can_view_group(user, group):
         raise NotFound(_("No such group."))
-    room = _ensure_group_rooms([group])[0].get(group.id)
+    room = _ensure_group_rooms([group]).get(group.id)
     if room is None:  # lost every race to create it: vanishingly rare
         raise Conflict(_("The request could not be processed."))
     if not can_enter(user, room):
@@ -220,15 +208,13 @@ def room_for_group(user, slug) -> ChatRoom:
     return room
 
 
+@transactional
 def open_direct(user, username) -> tuple[ChatRoom, bool]:
     """The direct room between `user` and `username`, and whether it was just created.
 
     Raises NotFound (no such user) or InvalidInput (yourself).
     """
-    # Imported here so that forum.services.accounts may import this module (to end sockets).
-    from forum.services.accounts import get_user_by_username
-
-    _require_user(user)
+    require_user(user)
     other = get_user_by_username(username)
     if other.id == user.id:
         raise InvalidInput(fields={"username": _("Choose someone other than yourself.")})
@@ -238,14 +224,13 @@ def open_direct(user, username) -> tuple[ChatRoom, bool]:
         return room, False
     now = utcnow()
     room = ChatRoom(kind="direct", direct_key=key, created_at=now)
-    db.session.add(room)
     try:
-        db.session.flush()
-        db.session.add_all([ChatRoomMember(room_id=room.id, user_id=uid, created_at=now)
-                            for uid in sorted({user.id, other.id})])
-        db.session.commit()
+        with savepoint():
+            db.session.add(room)
+            db.session.flush()
+            db.session.add_all([ChatRoomMember(room_id=room.id, user_id=uid, created_at=now)
+                                for uid in sorted({user.id, other.id})])
     except IntegrityError:  # both opened it at once: use the one that won
-        db.session.rollback()
         room = db.session.scalar(select(ChatRoom).where(ChatRoom.direct_key == key))
         if room is None:
             raise
@@ -282,7 +267,7 @@ def _unread_counts(user, room_ids: list[int]) -> dict[int, int]:
 def rooms_for(user) -> list[RoomSummary]:
     """The rooms `user` may enter with unread counts: group rooms by group name, then direct
     rooms by the other person's name. A fixed number of queries whatever the count."""
-    _require_user(user)
+    require_user(user)
     user_id = user.id
     member_groups = (select(Group).join(GroupMembership, GroupMembership.group_id == Group.id)
                      .where(GroupMembership.user_id == user_id))
@@ -342,6 +327,7 @@ def _original(author_id: int, client_id: str) -> ChatMessage | None:
     return db.session.scalar(_BY_CLIENT_ID, {"author_id": author_id, "client_id": client_id})
 
 
+@transactional
 def send_message(user, room_id, body, client_id, *, system: bool = False
                  ) -> tuple[ChatMessage, bool]:
     """Post a message; returns it and whether it is new.
@@ -354,19 +340,19 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
     The broadcast is built before the commit and sent after it, so no query runs (and no
     database connection is held) while it goes out.
     """
-    _require_user(user)
+    require_user(user)
     errors: dict = {}
     body = clean_body(body, errors)
     client_id = clean_client_id(client_id, errors)
     if errors:
         raise InvalidInput(fields=errors)
-    ident = _as_id(room_id)
+    ident = as_id(room_id)
     row = db.session.execute(_ROOM_FOR_SEND, {"room_id": ident, "user_id": user.id,
                                               "client_id": client_id}).first() if ident else None
     room = _enterable(user, row)
     if row[2] is not None:  # a resend
         original = _same_room(db.session.get(ChatMessage, row[2]), room)
-        chat_realtime.chat_message_again(original)
+        after_commit(chat_emits.chat_message_again, original)
         return original, False
     if not system:
         _rate_limit(user)
@@ -377,35 +363,34 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
     # Messages of a room commit in the order of their ids, so a client that has id N and
     # asks for history after N misses nothing committed later with a smaller id: on
     # PostgreSQL the INSERT takes the room's row lock before it draws its id, and holds it
-    # to the commit (writers of a room queue there); SQLite's BEGIN IMMEDIATE queues every
-    # writer already.
+    # to the commit (writers of a room queue there); on SQLite the INSERT takes the write
+    # lock, which queues every writer already.
     insert_message = (_INSERT_MESSAGE if db.session.get_bind().dialect.name == "sqlite"
                       else _INSERT_MESSAGE_LOCKED)
-    try:
-        # One INSERT statement rather than the ORM's unit of work: this is the busiest write
-        # of the site, and the flush machinery cost more than the rest of it together.
-        message_id = db.session.execute(insert_message, values).scalar()
-        if message_id is None:  # PostgreSQL: the room was deleted since it was read
-            db.session.rollback()
-            raise NotFound(_("No such chat room."))
-        message = _stored_message(message_id, values, user)
-        broadcast = chat_realtime.message_json(message)
-        # Keep the author loaded after the commit: the ack is built from it, and a reload
-        # would take a database connection again for the rest of the socket event.
-        session = db.session()
-        session.expire_on_commit = False
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = True
-    except IntegrityError:  # the same resend arrived twice at once: the first one won
-        db.session.rollback()
+    # One INSERT statement rather than the ORM's flush: this is the busiest write of the
+    # site, and the flush machinery cost more than the rest of it together.
+    message_id = db.session.execute(insert_message, values).scalar()
+    if message_id is None:
         original = _original(user.id, client_id)
-        if original is None:
-            raise
-        return _same_room(original, room), False
-    chat_realtime.chat_message(message, payload=broadcast)
+        if original is not None:  # the same resend arrived twice at once: the first won
+            return _same_room(original, room), False
+        raise NotFound(_("No such chat room."))  # PostgreSQL: deleted since it was read
+    message = _stored_message(message_id, values, user)
+    # Keep the author loaded after the commit: the ack is built from it, and a reload
+    # would take a database connection again for the rest of the socket event.
+    keep_loaded_after_commit()
+    after_commit(chat_emits.chat_message, message,
+                 payload=message_json(message))
     return message, True
+
+
+@transactional
+def send_and_mark_read(user, room_id, body, client_id) -> tuple[ChatMessage, bool]:
+    """send_message(), then the sender has read the room up to the message (the page form):
+    one transaction. Raises as send_message()."""
+    message, created = send_message(user, room_id, body, client_id)
+    mark_read(user, message.room_id, message.id)
+    return message, created
 
 
 def _stored_message(message_id: int, values: dict, author: User) -> ChatMessage:
@@ -436,9 +421,9 @@ def history(user, room_id, *, before=None, after=None, limit=HISTORY_DEFAULT
     """
     errors: dict = {}
     if before is not None:
-        _id_field(before, "before", errors)
+        id_field(before, "before", errors)
     if after is not None:
-        _id_field(after, "after", errors, minimum=0)
+        id_field(after, "after", errors, minimum=0)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= HISTORY_MAX:
         errors["limit"] = _("Choose a number from 1 to %(n)d.", n=HISTORY_MAX)
     if errors:
@@ -459,8 +444,8 @@ def history(user, room_id, *, before=None, after=None, limit=HISTORY_DEFAULT
 def get_message(user, message_id, *, moderating: bool = False) -> ChatMessage:
     """A message of a room `user` may enter (moderating: any room, for moderators).
     Raises NotFound."""
-    _require_user(user)
-    ident = _as_id(message_id)
+    require_user(user)
+    ident = as_id(message_id)
     message = db.session.get(ChatMessage, ident) if ident else None
     if message is None:
         raise NotFound(_("No such message."))
@@ -488,6 +473,7 @@ def may_promote(user, message: ChatMessage) -> bool:
                                           or message.author_id == user.id)
 
 
+@transactional
 def edit_message(user, message_id, body) -> ChatMessage:
     """Change the text of your own message; the text it replaces is kept as a revision.
 
@@ -511,11 +497,11 @@ def edit_message(user, message_id, body) -> ChatMessage:
     message.body_source, message.body_html = body, rendered.html
     message.markup_version = rendered.version
     message.edited_at = utcnow()
-    db.session.commit()
-    chat_realtime.message_updated(message)
+    after_commit(chat_emits.message_updated, message)
     return message
 
 
+@transactional
 def delete_message(user, message_id) -> ChatMessage:
     """Soft-delete a message: its author, or a moderator (any room). Raises NotFound or
     PermissionDenied; deleting twice changes nothing."""
@@ -526,8 +512,7 @@ def delete_message(user, message_id) -> ChatMessage:
         return message
     message.deleted_at = utcnow()
     message.deleted_by_id = user.id
-    db.session.commit()
-    chat_realtime.message_updated(message)
+    after_commit(chat_emits.message_updated, message)
     return message
 
 
@@ -541,11 +526,12 @@ def revisions_of(user, message_id) -> tuple[ChatMessage, list[ChatMessageRevisio
     return message, revisions
 
 
+@transactional
 def mark_read(user, room_id, message_id) -> int:
     """Mark a room read up to a message of it (positions only move forward); returns the
     position. Raises InvalidInput, NotFound, PermissionDenied."""
     errors: dict = {}
-    _id_field(message_id, "message_id", errors)
+    id_field(message_id, "message_id", errors)
     if errors:
         raise InvalidInput(fields=errors)
     room = get_room(user, room_id)
@@ -560,15 +546,13 @@ def mark_read(user, room_id, message_id) -> int:
         .values(last_read_message_id=message_id))
     if moved.rowcount == 0 and db.session.scalar(select(ChatRoomMember.id).where(where)) is None:
         # Group rooms get their read-state row on first use.
-        db.session.add(ChatRoomMember(room_id=room.id, user_id=user.id,
-                                      last_read_message_id=message_id, created_at=utcnow()))
         try:
-            db.session.commit()
+            with savepoint():
+                db.session.add(ChatRoomMember(room_id=room.id, user_id=user.id,
+                                              last_read_message_id=message_id,
+                                              created_at=utcnow()))
         except IntegrityError:  # a concurrent first read created it: move it forward
-            db.session.rollback()
             return mark_read(user, room_id, message_id)
-    else:
-        db.session.commit()
     return db.session.scalar(select(ChatRoomMember.last_read_message_id).where(where))
 
 
@@ -585,19 +569,20 @@ def _may_post(user: User | None, group: Group) -> bool:
     return user is not None and not user.is_deleted and permissions.can_post_in(user, group)
 
 
+@transactional
 def promote(actor, room_id, question_message_id, answer_message_ids, title, tags) -> Question:
     """Make a question of a group chat message, with later messages as its answers, each
     credited to its own author; the messages then point at the question.
 
     Moderators, or the author of the question message. Raises NotFound, PermissionDenied,
-    InvalidInput (naming the field) or Conflict (a message was promoted already).
+    InvalidInput (naming the field) or Conflict (a message was promoted already). One
+    transaction: the question, its answers and the messages' marks are written together or
+    not at all.
     """
-    from forum.services import qa
-
-    _require_user(actor)
+    require_user(actor)
     room = get_room(actor, room_id)
     errors: dict = {}
-    question_id = _id_field(question_message_id, "question_message_id", errors)
+    question_id = id_field(question_message_id, "question_message_id", errors)
     answer_ids: list[int] = []
     if not isinstance(answer_message_ids, list):
         errors["answer_message_ids"] = _("Give a list of message ids.")
@@ -605,7 +590,7 @@ def promote(actor, room_id, question_message_id, answer_message_ids, title, tags
         errors["answer_message_ids"] = _("At most %(n)d items.", n=PROMOTE_ANSWERS_MAX)
     else:
         for value in answer_message_ids:
-            ident = _id_field(value, "answer_message_ids", errors)
+            ident = id_field(value, "answer_message_ids", errors)
             if ident is None:
                 break
             if ident in answer_ids or ident == question_id:
@@ -644,22 +629,24 @@ def promote(actor, room_id, question_message_id, answer_message_ids, title, tags
     footer = _("From the chat of %(group)s on %(date)s", group=_markdown_text(group.name),
                date=asked.created_at.date().isoformat())
     body = f"{asked.body_source.rstrip()}\n\n*{footer}*"
-    # The Q&A services commit the question and each answer themselves; everything that
-    # could refuse was checked above, so a half-made question is not left behind.
+    # The Q&A services join this unit of work: if any of them refuses, nothing is kept.
     question = qa.ask_question(asked.author, title=title, body=body, group=group.slug,
                                tags=tags, system=True)
-    question_pk = question.id
     for message in answers:
-        qa.post_answer(message.author, question_pk, message.body_source, system=True)
+        qa.post_answer(message.author, question.id, message.body_source, system=True)
     promoted_ids = [asked.id, *(m.id for m in answers)]
     db.session.execute(update(ChatMessage).where(ChatMessage.id.in_(promoted_ids))
-                       .values(promoted_question_id=question_pk))
-    db.session.commit()
+                       .values(promoted_question_id=question.id))
+    after_commit(_announce_promoted, promoted_ids)
+    return question
+
+
+def _announce_promoted(message_ids: list[int]) -> None:
+    """Tell the room which messages now point at a question (after the commit)."""
     for message in db.session.scalars(select(ChatMessage).where(
-            ChatMessage.id.in_(promoted_ids)).order_by(ChatMessage.id)
+            ChatMessage.id.in_(message_ids)).order_by(ChatMessage.id)
             .options(selectinload(ChatMessage.author))):
-        chat_realtime.message_updated(message)
-    return db.session.get(Question, question_pk)
+        chat_emits.message_updated(message)
 
 
 def chat_source_of(question_id: int) -> tuple[int, int] | None:
@@ -679,18 +666,18 @@ def end_sockets_for_session(token: str | None) -> int:
     every process. Call after the session ended (logout)."""
     if not token or not isinstance(token, str):
         return 0
-    return chat_realtime.end_sockets(chat_realtime.session_channel(token_hash(token)))
+    return registry.end_session_sockets(token_hash(token))
 
 
 def end_sockets_for_user(user_id: int) -> int:
     """Disconnect every /chat socket of a user, on every process (password change or reset,
     account deletion, all sessions ended)."""
-    return chat_realtime.end_sockets(chat_realtime.user_channel(user_id))
+    return registry.end_user_sockets(user_id)
 
 
 def end_sockets_for_api_token(token_id: int) -> int:
     """Disconnect the /chat sockets opened with one API token (after it was revoked)."""
-    return chat_realtime.end_sockets(chat_realtime.token_channel(token_id))
+    return registry.end_token_sockets(token_id)
 
 
 def end_room_access(user_id: int, group_id: int) -> None:
@@ -698,7 +685,7 @@ def end_room_access(user_id: int, group_id: int) -> None:
     broadcasts reach them; their next event there is refused anyway)."""
     room_id = db.session.scalar(select(ChatRoom.id).where(ChatRoom.group_id == group_id))
     if room_id is not None:
-        chat_realtime.leave_room_everywhere(user_id, room_id)
+        presence.leave_room_everywhere(user_id, room_id)
 
 
 # -- what the chat pages show besides messages (forum/chat/views.py) ----------------------

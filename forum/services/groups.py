@@ -11,7 +11,9 @@ from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.markup import render_markdown
 from forum.models import ChatRoom, Group, GroupMembership, User
+from forum.services import chat
 from forum.services.accounts import get_user_by_username
+from forum.services.uow import after_commit, savepoint, transactional
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DESCRIPTION_MAX = 5000
@@ -32,6 +34,7 @@ def _text(value, field, errors, *, required=True, max_len=None):
     return value
 
 
+@transactional
 def create_group(actor: User | None, slug, name, region, description="", *, private=False,
                  system: bool = False) -> Group:
     """Create a group; admins only (or system work). Raises PermissionDenied, InvalidInput,
@@ -59,13 +62,12 @@ def create_group(actor: User | None, slug, name, region, description="", *, priv
     group = Group(slug=slug, name=name, region=region, description_source=description,
                   description_html=rendered.html, markup_version=rendered.version,
                   private=private, created_by_id=actor.id if actor else None)
-    db.session.add(group)
-    # The group's chat room comes with it (pages only read rooms; see services.chat).
-    db.session.add(ChatRoom(kind="group", group=group))
     try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
+        with savepoint():
+            db.session.add(group)
+            # The group's chat room comes with it (pages only read rooms; see services.chat).
+            db.session.add(ChatRoom(kind="group", group=group))
+    except IntegrityError as exc:  # the same slug, created at the same moment
         raise Conflict(_("A group with this slug exists already.")) from exc
     return group
 
@@ -106,15 +108,13 @@ def _add_membership(group: Group, user: User) -> bool:
     """Insert a membership and bump the counter; False when it existed already."""
     if is_member(user, group):
         return False
-    db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
     try:
-        db.session.flush()
+        with savepoint():
+            db.session.add(GroupMembership(group_id=group.id, user_id=user.id))
     except IntegrityError:  # a concurrent join won
-        db.session.rollback()
         return False
     db.session.execute(update(Group).where(Group.id == group.id)
                        .values(member_count=Group.member_count + 1))
-    db.session.commit()
     return True
 
 
@@ -124,14 +124,11 @@ def _remove_membership(group: Group, user: User) -> bool:
     if result.rowcount:
         db.session.execute(update(Group).where(Group.id == group.id)
                            .values(member_count=Group.member_count - 1))
-    db.session.commit()
-    if result.rowcount:
-        from forum.services import chat  # chat builds on groups: import late
-
-        chat.end_room_access(user.id, group.id)
+        after_commit(chat.end_room_access, user.id, group.id)
     return bool(result.rowcount)
 
 
+@transactional
 def join_group(user: User, slug) -> Group:
     """Join a public group (idempotent). A private group answers NotFound to non-members."""
     if not permissions.is_user(user):
@@ -140,20 +137,20 @@ def join_group(user: User, slug) -> Group:
     if group.private and not is_member(user, group):
         raise NotFound(_("No such group."))
     _add_membership(group, user)
-    db.session.refresh(group)
     return group
 
 
+@transactional
 def leave_group(user: User, slug) -> Group:
     """Leave a group (idempotent)."""
     if not permissions.is_user(user):
         raise PermissionDenied(_("Log in to leave groups."))
     group = get_visible_group(user, slug)
     _remove_membership(group, user)
-    db.session.refresh(group)
     return group
 
 
+@transactional
 def add_member(actor: User | None, slug, username, *, system: bool = False) -> Group:
     """Add someone to a group (private groups take members this way); admins only."""
     if not system and not permissions.can_manage_groups(actor):
@@ -165,15 +162,14 @@ def add_member(actor: User | None, slug, username, *, system: bool = False) -> G
     else:
         group = get_visible_group(actor, slug)
     _add_membership(group, get_user_by_username(username))
-    db.session.refresh(group)
     return group
 
 
+@transactional
 def remove_member(actor: User, slug, username) -> Group:
     """Remove someone from a group; admins only."""
     if not permissions.can_manage_groups(actor):
         raise PermissionDenied(_("Only administrators can remove members."))
     group = get_visible_group(actor, slug)
     _remove_membership(group, get_user_by_username(username))
-    db.session.refresh(group)
     return group

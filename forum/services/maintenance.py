@@ -1,11 +1,12 @@
 """Maintenance work run from the command line: re-rendering stored Markdown."""
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from forum.extensions import db
 from forum.markup import MARKUP_VERSION, render_markdown
 from forum.models import Group, Post, Question, User
 from forum.services import search
+from forum.services.uow import unit_of_work
 
 # (model, source column, html column, text column or None, version column)
 RENDERED = [
@@ -16,10 +17,18 @@ RENDERED = [
 ]
 
 
+def database_answers() -> None:
+    """Run a trivial query and end its transaction (/health); raises if the database
+    does not answer."""
+    db.session.execute(text("SELECT 1"))
+    db.session.rollback()
+
+
 def rerender_markup(*, batch: int = 500, force: bool = False) -> int:
     """Re-render every stored body older than MARKUP_VERSION (all with force); returns count.
 
-    Works in batches by id so memory stays flat on a large forum; search documents of
+    Works in batches by id, one unit of work each, so memory stays flat and no
+    transaction holds the write lock for long on a large forum; search documents of
     re-rendered questions and answers are refreshed too.
     """
     changed = 0
@@ -31,23 +40,23 @@ def rerender_markup(*, batch: int = 500, force: bool = False) -> int:
                 # Empty sources (most bios) render to nothing whatever the version.
                 stmt = stmt.where(getattr(model, version_col) < MARKUP_VERSION,
                                   getattr(model, source) != "")
-            rows = db.session.scalars(stmt).all()
-            if not rows:
-                break
-            questions = set()
-            for row in rows:
-                rendered = render_markdown(getattr(row, source) or "")
-                setattr(row, html_col, rendered.html)
-                if text_col:
-                    setattr(row, text_col, rendered.text)
-                setattr(row, version_col, rendered.version)
-                if model is Question:
-                    questions.add(row.id)
-                elif model is Post and row.parent_id is None:
-                    questions.add(row.question_id)
-                changed += 1
-            for question_id in questions:
-                search.index_question(question_id)
-            last_id = rows[-1].id
-            db.session.commit()
+            with unit_of_work():
+                rows = db.session.scalars(stmt).all()
+                if not rows:
+                    break
+                questions = set()
+                for row in rows:
+                    rendered = render_markdown(getattr(row, source) or "")
+                    setattr(row, html_col, rendered.html)
+                    if text_col:
+                        setattr(row, text_col, rendered.text)
+                    setattr(row, version_col, rendered.version)
+                    if model is Question:
+                        questions.add(row.id)
+                    elif model is Post and row.parent_id is None:
+                        questions.add(row.question_id)
+                    changed += 1
+                for question_id in questions:
+                    search.index_question(question_id)
+                last_id = rows[-1].id
     return changed

@@ -5,15 +5,14 @@ page, the JSON API or the demo seed. Each validates, authorizes (forum.permissio
 once, and only then tells live readers (forum.realtime).
 """
 
-import unicodedata
 from datetime import timedelta
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
-from forum import permissions, ratelimit, realtime
+from forum import permissions, ratelimit
 from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.markup import render_markdown
@@ -27,12 +26,15 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.services import search
+from forum.realtime import live
+from forum.services import inputs, search
+from forum.services.inputs import TAG_MAX_LEN, as_id, clean_tag_name, require_user
 from forum.services.reputation import ACCEPTED_ANSWER, adjust_reputation
+from forum.services.uow import after_commit, transactional
 
 TITLE_MIN, TITLE_MAX = 10, 200
 BODY_MAX = 50_000
-TAGS_MIN, TAGS_MAX, TAG_MAX_LEN = 1, 5, 30
+TAGS_MIN, TAGS_MAX = 1, 5
 TAG_DESCRIPTION_MAX = 500
 DUPLICATE_WINDOW = timedelta(minutes=5)
 
@@ -40,17 +42,8 @@ DUPLICATE_WINDOW = timedelta(minutes=5)
 # -- validation -------------------------------------------------------------------------
 
 
-def _text(value, field: str, errors: dict) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        errors[field] = _("Must be text.")
-        return ""
-    return value
-
-
 def clean_title(value, errors: dict) -> str:
-    title = " ".join(_text(value, "title", errors).split())
+    title = " ".join(inputs.text(value, "title", errors).split())
     if "title" in errors:
         return title
     if len(title) < TITLE_MIN:
@@ -60,31 +53,9 @@ def clean_title(value, errors: dict) -> str:
     return title
 
 
-def clean_body(value, errors: dict, field: str = "body") -> str:
-    body = _text(value, field, errors).replace("\r\n", "\n")
-    if field in errors:
-        return body
-    if not body.strip():
-        errors[field] = _("Write something first.")
-    elif len(body) > BODY_MAX:
-        errors[field] = _("Use at most %(n)d characters.", n=BODY_MAX)
-    return body
-
-
-def _is_tag_char(ch: str) -> bool:
-    return ch == "-" or ("0" <= ch <= "9") or (ch.isalpha() and ch == ch.lower())
-
-
-def clean_tag_name(value) -> str | None:
-    """A valid tag name (NFC, lower-case letters with accents, digits, hyphens), or None."""
-    if not isinstance(value, str):
-        return None
-    name = unicodedata.normalize("NFC", value.strip())
-    if not name or len(name) > TAG_MAX_LEN or not all(_is_tag_char(ch) for ch in name):
-        return None
-    if name.strip("-") == "":
-        return None
-    return name
+def clean_body(value, errors: dict) -> str:
+    """Markdown of 1 to 50,000 characters (not only spaces)."""
+    return inputs.clean_body(value, errors, max_len=BODY_MAX)
 
 
 def clean_tags(value, errors: dict) -> list[str]:
@@ -148,20 +119,6 @@ def _check_posting(author: User, body: str, *, system: bool) -> None:
 # -- loading ----------------------------------------------------------------------------
 
 
-MAX_ID = 2**31 - 1
-
-
-def as_id(value) -> int | None:
-    """A positive 32-bit id from an int or a digit string, else None (never an overflow)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, int) and 1 <= value <= MAX_ID:
-        return value
-    return None
-
-
 def get_question(user, question_id) -> Question:
     """A question `user` may read; NotFound otherwise (private groups included)."""
     ident = as_id(question_id)
@@ -180,11 +137,6 @@ def get_post(user, post_id) -> Post:
     if post.is_deleted and not permissions.is_moderator(user):
         raise NotFound(_("No such post."))
     return post
-
-
-def _require_user(user) -> None:
-    if not permissions.is_user(user):
-        raise PermissionDenied(_("Log in to do this."))
 
 
 def _tags_for(names: list[str], *, author: User) -> list[Tag]:
@@ -220,11 +172,12 @@ def _revision(*, question: Question | None = None, post: Post | None = None, edi
 # -- writes -----------------------------------------------------------------------------
 
 
+@transactional
 def ask_question(author: User, *, title, body, group, tags, lang=None,
                  system: bool = False) -> Question:
     """Ask a question in a group. Raises InvalidInput (naming fields), PermissionDenied,
     Conflict (duplicate) or RateLimited."""
-    _require_user(author)
+    require_user(author)
     errors: dict = {}
     title = clean_title(title, errors)
     body = clean_body(body, errors)
@@ -256,21 +209,22 @@ def ask_question(author: User, *, title, body, group, tags, lang=None,
                        .values(question_count=Group.question_count + 1))
     _revision(question=question, editor=author, body=body, title=title, tags=names)
     search.index_question(question.id)
-    db.session.commit()
     return question
 
 
+@transactional
 def post_answer(author: User, question_id, body, *, lang=None, system: bool = False) -> Post:
     """Answer a question. Raises NotFound, InvalidInput, PermissionDenied, Conflict,
     RateLimited."""
-    _require_user(author)
+    require_user(author)
     question = get_question(author, question_id)
     return _create_post(author, question, None, body, lang=lang, system=system)
 
 
+@transactional
 def post_reply(author: User, parent_id, body, *, lang=None, system: bool = False) -> Post:
     """Reply to an answer or to a reply. Replying to a deleted or missing post: NotFound."""
-    _require_user(author)
+    require_user(author)
     try:
         parent = get_post(author, parent_id)
     except NotFound:
@@ -312,14 +266,14 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
     _revision(post=post, editor=author, body=body)
     if parent is None:
         search.index_question(question.id)
-    db.session.commit()
-    realtime.post_created(post)
+    after_commit(live.post_created, post)
     return post
 
 
+@transactional
 def edit_question(editor: User, question_id, *, title=None, body=None, tags=None) -> Question:
     """Edit title, body or tags; authors and moderators. Every version is kept."""
-    _require_user(editor)
+    require_user(editor)
     question = get_question(editor, question_id)
     if not permissions.can_edit(editor, question):
         raise PermissionDenied(_("You can only edit your own posts."))
@@ -347,14 +301,14 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
     question.edited_at = question.updated_at = question.last_activity_at = now
     _revision(question=question, editor=editor, body=new_body, title=new_title, tags=names)
     search.index_question(question.id)
-    db.session.commit()
-    realtime.question_updated(question)
+    after_commit(live.question_updated, question)
     return question
 
 
+@transactional
 def edit_post(editor: User, post_id, body) -> Post:
     """Edit an answer or reply; authors and moderators. The old text stays in the history."""
-    _require_user(editor)
+    require_user(editor)
     post = get_post(editor, post_id)
     if not permissions.can_edit(editor, post):
         raise PermissionDenied(_("You can only edit your own posts."))
@@ -374,14 +328,14 @@ def edit_post(editor: User, post_id, body) -> Post:
     _revision(post=post, editor=editor, body=body)
     if post.is_answer:
         search.index_question(post.question_id)
-    db.session.commit()
-    realtime.post_updated(post)
+    after_commit(live.post_updated, post)
     return post
 
 
+@transactional
 def delete_question(actor: User, question_id) -> None:
     """Soft-delete a question; authors and moderators."""
-    _require_user(actor)
+    require_user(actor)
     question = get_question(actor, question_id)
     if not permissions.can_delete(actor, question):
         raise PermissionDenied(_("You can only delete your own posts."))
@@ -390,13 +344,13 @@ def delete_question(actor: User, question_id) -> None:
     db.session.execute(update(Group).where(Group.id == question.group_id)
                        .values(question_count=Group.question_count - 1))
     search.remove_question(question.id)
-    db.session.commit()
-    realtime.question_updated(question)
+    after_commit(live.question_updated, question)
 
 
+@transactional
 def delete_post(actor: User, post_id) -> None:
     """Soft-delete an answer or reply; authors and moderators. Replies keep their context."""
-    _require_user(actor)
+    require_user(actor)
     post = get_post(actor, post_id)
     if not permissions.can_delete(actor, post):
         raise PermissionDenied(_("You can only delete your own posts."))
@@ -409,11 +363,9 @@ def delete_post(actor: User, post_id) -> None:
             question.accepted_answer_id = None
             _accept_reputation(question, post, -1)
         search.index_question(question.id)
-    db.session.commit()
-    realtime.post_updated(post)
-    if post.is_answer:
-        db.session.refresh(question)
-        realtime.question_updated(question)
+    after_commit(live.post_updated, post)
+    if post.is_answer:  # its answer count changed (the question is reloaded by then)
+        after_commit(live.question_updated, question)
 
 
 def _accept_reputation(question: Question, answer: Post, sign: int) -> None:
@@ -422,13 +374,14 @@ def _accept_reputation(question: Question, answer: Post, sign: int) -> None:
         adjust_reputation(answer.author_id, sign * ACCEPTED_ANSWER)
 
 
+@transactional
 def accept_answer(actor: User, question_id, answer_id) -> Question:
     """Mark an answer as accepted (replacing any earlier one); the asker or a moderator.
 
     Raises NotFound, PermissionDenied, or InvalidInput when the answer is not an answer of
     this question.
     """
-    _require_user(actor)
+    require_user(actor)
     question = get_question(actor, question_id)
     if not permissions.can_accept(actor, question):
         raise PermissionDenied(_("Only the asker or a moderator can accept an answer."))
@@ -447,14 +400,14 @@ def accept_answer(actor: User, question_id, answer_id) -> Question:
     question.updated_at = utcnow()
     _accept_reputation(question, answer, +1)
     search.index_question(question.id)
-    db.session.commit()
-    realtime.question_updated(question)
+    after_commit(live.question_updated, question)
     return question
 
 
+@transactional
 def unaccept_answer(actor: User, question_id) -> Question:
     """Withdraw the accepted answer; the asker or a moderator."""
-    _require_user(actor)
+    require_user(actor)
     question = get_question(actor, question_id)
     if not permissions.can_accept(actor, question):
         raise PermissionDenied(_("Only the asker or a moderator can accept an answer."))
@@ -466,11 +419,11 @@ def unaccept_answer(actor: User, question_id) -> Question:
     if previous is not None:
         _accept_reputation(question, previous, -1)
     search.index_question(question.id)
-    db.session.commit()
-    realtime.question_updated(question)
+    after_commit(live.question_updated, question)
     return question
 
 
+@transactional
 def set_tag_description(actor: User, name, description) -> Tag:
     """Set a tag's short description; moderators only."""
     if not permissions.can_edit_tags(actor):
@@ -480,13 +433,12 @@ def set_tag_description(actor: User, name, description) -> Tag:
     if tag is None:
         raise NotFound(_("No such tag."))
     errors: dict = {}
-    description = " ".join(_text(description, "description", errors).split())
+    description = " ".join(inputs.text(description, "description", errors).split())
     if len(description) > TAG_DESCRIPTION_MAX:
         errors["description"] = _("Use at most %(n)d characters.", n=TAG_DESCRIPTION_MAX)
     if errors:
         raise InvalidInput(fields=errors)
     tag.description = description
-    db.session.commit()
     return tag
 
 
@@ -498,19 +450,7 @@ def revisions_of(user, *, question_id=None, post_id=None) -> tuple[object, list[
     else:
         item = get_post(user, post_id)
         where = Revision.post_id == item.id
-    from sqlalchemy.orm import joinedload
-
     revisions = db.session.scalars(select(Revision).where(where)
                                    .options(joinedload(Revision.editor))
                                    .order_by(Revision.number)).all()
     return item, revisions
-
-
-def recent_author_posts(author: User):
-    """Posts by `author` in the duplicate window (used by tests and moderation)."""
-    since = utcnow() - DUPLICATE_WINDOW
-    return select(Post).where(or_(Post.author_id == author.id), Post.created_at >= since)
-
-
-def config_value(name: str):
-    return current_app.config[name]

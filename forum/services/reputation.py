@@ -5,6 +5,7 @@ from sqlalchemy import case, func, select, update
 
 from forum.extensions import db
 from forum.models import Post, PostVote, Question, QuestionVote, User
+from forum.services.uow import transactional
 
 ANSWER_UPVOTE = 10
 QUESTION_UPVOTE = 5
@@ -55,6 +56,7 @@ def expected_reputation() -> dict[int, int]:
     return totals
 
 
+@transactional
 def recompute_all() -> int:
     """Rewrite every user's reputation from the votes; returns how many rows changed."""
     totals = expected_reputation()
@@ -65,5 +67,4 @@ def recompute_all() -> int:
             db.session.execute(update(User).where(User.id == user_id)
                                .values(reputation=target))
             changed += 1
-    db.session.commit()
     return changed

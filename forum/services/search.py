@@ -53,6 +53,8 @@ from forum import permissions
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
+from forum.services.inputs import clean_tag_name
+from forum.services.uow import unit_of_work
 
 QUERY_MAX = 200
 MAX_TERMS = 16  # distinct words ranked; more are ignored (a query is at most 200 chars)
@@ -342,11 +344,12 @@ def rebuild_index(connection: Connection | None = None, *, batch_size: int = 500
     """Rebuild the whole index from the questions and answers; returns how many questions.
 
     CLI-ready: `flask search rebuild` should call rebuild_index() and print the count.
-    Without `connection` it works in db.session and commits; with one (a migration) the
-    caller commits. Only plain columns are read, so old migrations can call it too.
+    Without `connection` it works in its own unit of work; with one, the caller commits.
     """
-    own = connection is None
-    conn = db.session.connection() if own else connection
+    if connection is None:
+        with unit_of_work():
+            return rebuild_index(db.session.connection(), batch_size=batch_size)
+    conn = connection
     conn.exec_driver_sql("DELETE FROM question_fts")
     done, last_id = 0, 0
     while True:
@@ -374,8 +377,6 @@ def rebuild_index(connection: Connection | None = None, *, batch_size: int = 500
         _write_documents(conn, rows)
         done += len(batch)
         last_id = ids[-1]
-    if own:
-        db.session.commit()
     return done
 
 
@@ -668,8 +669,6 @@ def _clean_filters(user, q, group, tag, lang, page, per_page) -> tuple[dict, Gro
         errors["lang"] = _("Choose English (en) or French (fr).")
     tag_name = None
     if tag not in (None, ""):
-        from forum.services.qa import clean_tag_name
-
         tag_name = clean_tag_name(tag.lower() if isinstance(tag, str) else tag)
         if tag_name is None:
             errors["tag"] = _("Not a valid tag.")

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from forum import permissions
@@ -11,7 +11,8 @@ from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
 from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
 from forum.models.user import author_columns
-from forum.services.qa import as_id, clean_tag_name
+from forum.services.groups import is_member
+from forum.services.inputs import as_id, clean_tag_name
 from forum.services.votes import my_votes
 
 STATUSES = ("open", "answered", "unanswered", "closed")
@@ -77,6 +78,20 @@ def question_list_query(user, *, group: str | None = None, tag: str | None = Non
     return stmt
 
 
+def tag_counts_query(user):
+    """A select() of (Tag, count of the questions `user` may see with it), most used first.
+
+    Counted from the visible questions rather than Tag.question_count (which counts every
+    group's), so a tag used only in a private group is not shown to outsiders, and a tag no
+    visible question uses is not listed at all.
+    """
+    visible = select(Question.id).where(permissions.visible_question_clause(user))
+    used = func.count(QuestionTag.question_id).label("used")
+    return (select(Tag, used).join(QuestionTag, QuestionTag.tag_id == Tag.id)
+            .where(QuestionTag.question_id.in_(visible))
+            .group_by(Tag.id).order_by(used.desc(), Tag.name))
+
+
 @dataclass
 class PostNode:
     """A post in a thread with its visible replies; `indent` is capped at MAX_INDENT."""
@@ -114,8 +129,6 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
         joinedload(Question.author), joinedload(Question.group), selectinload(Question.tags)))
     member = False
     if question is not None and permissions.is_user(user):
-        from forum.services.groups import is_member
-
         member = is_member(user, question.group)
     if question is None or (question.is_deleted and not permissions.is_moderator(user)) or \
             not permissions.can_view_group(user, question.group, is_member=member):

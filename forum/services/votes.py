@@ -8,12 +8,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from forum import permissions, realtime
+from forum import permissions
 from forum.errors import Conflict, InvalidInput, PermissionDenied
 from forum.extensions import db
 from forum.models import Post, PostVote, Question, QuestionVote
+from forum.realtime import live
 from forum.services.qa import get_post, get_question
 from forum.services.reputation import adjust_reputation, vote_reputation
+from forum.services.uow import after_commit, lock_for_write, savepoint, transactional
 
 
 def _clean_value(value) -> int:
@@ -26,30 +28,29 @@ def _apply(model, fk_name: str, target, user, value: int, *, on_answer: bool):
     """Insert, change or remove one vote row and move the counters; returns (score, mine)."""
     target_model = type(target)
     fk = getattr(model, fk_name)
+    # The same voter changing a vote twice at once must not move the score twice: the vote
+    # is read under the write lock (SQLite) or a row lock (PostgreSQL, FOR UPDATE).
+    lock_for_write()
     for _attempt in range(3):
-        # FOR UPDATE: the same voter changing a vote twice at once must not move the score
-        # twice (PostgreSQL; SQLite writers are serialized by BEGIN IMMEDIATE already).
         existing = db.session.scalar(
             select(model).where(model.user_id == user.id, fk == target.id).with_for_update())
         previous = existing.value if existing else 0
         if previous == value:
-            db.session.rollback()
             if value != 0:
                 raise Conflict(_("You have already voted this way."),
                                fields={"value": _("Already voted.")})
             score = db.session.scalar(select(target_model.score)
                                       .where(target_model.id == target.id))
             return score, value
-        if existing is None:
-            db.session.add(model(user_id=user.id, value=value, **{fk_name: target.id}))
-        elif value == 0:
-            db.session.delete(existing)
-        else:
-            existing.value = value
         try:
-            db.session.flush()
+            with savepoint():
+                if existing is None:
+                    db.session.add(model(user_id=user.id, value=value, **{fk_name: target.id}))
+                elif value == 0:
+                    db.session.delete(existing)
+                else:
+                    existing.value = value
         except IntegrityError:  # the same voter, twice at once: read again and retry
-            db.session.rollback()
             continue
         delta = value - previous
         db.session.execute(update(target_model).where(target_model.id == target.id)
@@ -57,13 +58,13 @@ def _apply(model, fk_name: str, target, user, value: int, *, on_answer: bool):
         adjust_reputation(target.author_id,
                           vote_reputation(value, on_answer=on_answer)
                           - vote_reputation(previous, on_answer=on_answer))
-        db.session.commit()
         score = db.session.scalar(select(target_model.score)
                                   .where(target_model.id == target.id))
         return score, value
     raise Conflict(_("Your vote could not be recorded. Please try again."))
 
 
+@transactional
 def vote_question(user, question_id, value) -> tuple[int, int]:
     """Vote on a question; returns (score, my_vote). Raises NotFound, PermissionDenied,
     InvalidInput."""
@@ -73,10 +74,11 @@ def vote_question(user, question_id, value) -> tuple[int, int]:
     question = get_question(user, question_id)
     _check(user, question)
     score, mine = _apply(QuestionVote, "question_id", question, user, value, on_answer=False)
-    realtime.score_changed(question.id, None, score)
+    after_commit(live.score_changed, question.id, None, score)
     return score, mine
 
 
+@transactional
 def vote_post(user, post_id, value) -> tuple[int, int]:
     """Vote on an answer (replies are not voted); returns (score, my_vote)."""
     value = _clean_value(value)
@@ -87,7 +89,7 @@ def vote_post(user, post_id, value) -> tuple[int, int]:
         raise InvalidInput(fields={"post_id": _("Replies are not voted on.")})
     _check(user, post)
     score, mine = _apply(PostVote, "post_id", post, user, value, on_answer=True)
-    realtime.score_changed(post.question_id, post.id, score)
+    after_commit(live.score_changed, post.question_id, post.id, score)
     return score, mine
 
 

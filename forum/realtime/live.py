@@ -1,0 +1,34 @@
+"""The /live namespace's events: what readers of a question page see change (API.md).
+
+Services send them after their commit.
+"""
+
+from forum.extensions import socketio
+from forum.realtime import LIVE_NAMESPACE, question_room
+from forum.schemas import post_json, question_json
+
+
+def _emit(event: str, payload: dict, question_id: int) -> None:
+    """Send one /live event to the readers of a question page."""
+    socketio.emit(event, payload, to=question_room(question_id), namespace=LIVE_NAMESPACE)
+
+
+def post_created(post) -> None:
+    """A new answer or reply, to the readers of its question."""
+    _emit("post_created", {"post": post_json(post)}, post.question_id)
+
+
+def post_updated(post) -> None:
+    """An edited or deleted post, to the readers of its question."""
+    _emit("post_updated", {"post": post_json(post)}, post.question_id)
+
+
+def question_updated(question) -> None:
+    """A changed question (its text, status, answers or accepted answer), to its readers."""
+    _emit("question_updated", {"question": question_json(question)}, question.id)
+
+
+def score_changed(question_id: int, post_id: int | None, score: int) -> None:
+    """A lighter event for votes: the new score of the question or of one answer."""
+    _emit("score_changed", {"question_id": question_id, "post_id": post_id, "score": score},
+          question_id)
