@@ -204,6 +204,22 @@ def sockets():
         socket.close()
 
 
+@pytest.fixture
+def browsers():
+    """New Browsers; their kept-alive connections are closed after the test (an unclosed one
+    is a ResourceWarning, an error here, whenever the garbage collector finds it)."""
+    opened = []
+
+    def make():
+        browser = Browser()
+        opened.append(browser)
+        return browser
+
+    yield make
+    for browser in opened:
+        browser.http.close()
+
+
 def assert_refused(server, **credentials):
     with pytest.raises(socketio.exceptions.ConnectionError):
         ChatSocket(server, **credentials).close()
@@ -217,10 +233,10 @@ def assert_cannot_send(socket, room):
 # -- tests --------------------------------------------------------------------------------
 
 
-def test_a_message_sent_on_one_server_reaches_both_exactly_once_and_history_agrees(cluster,
-                                                                                   sockets):
+def test_a_message_sent_on_one_server_reaches_both_exactly_once_and_history_agrees(
+        cluster, sockets, browsers):
     a, b, room = cluster.a, cluster.b, cluster.room
-    asker = Browser().login(a, "asker")
+    asker = browsers().login(a, "asker")
     asker_a = sockets(a, **asker.credentials(a))
     asker_b = sockets(b, **asker.credentials(b))  # the same login session, on the other server
     helper_b = sockets(b, auth={"token": api_token(b, "helper")})
@@ -263,13 +279,13 @@ def test_a_message_sent_on_one_server_reaches_both_exactly_once_and_history_agre
     assert [i for i in listed[0] if i >= ids[0]] == ids
 
 
-def test_a_logout_on_one_server_disconnects_that_sessions_sockets_on_the_other(cluster,
-                                                                              sockets):
+def test_a_logout_on_one_server_disconnects_that_sessions_sockets_on_the_other(
+        cluster, sockets, browsers):
     a, b, room = cluster.a, cluster.b, cluster.room
-    browser = Browser().login(a, "asker")
+    browser = browsers().login(a, "asker")
     ended = browser.credentials(b)
     on_b, on_a = sockets(b, **ended), sockets(a, **browser.credentials(a))
-    other_browser = sockets(b, **Browser().login(b, "asker").credentials(b))
+    other_browser = sockets(b, **browsers().login(b, "asker").credentials(b))
     bystander = sockets(b, auth={"token": api_token(a, "bystander")})
     for socket in (on_b, on_a, other_browser, bystander):
         socket.join(room)
@@ -293,9 +309,9 @@ def test_a_logout_on_one_server_disconnects_that_sessions_sockets_on_the_other(c
 
 
 def test_a_password_change_on_one_server_disconnects_that_accounts_sockets_on_the_other(
-        cluster, sockets):
+        cluster, sockets, browsers):
     a, b, room = cluster.a, cluster.b, cluster.room
-    browser = Browser().login(a, "peer")
+    browser = browsers().login(a, "peer")
     ended = browser.credentials(b)
     old_token = api_token(a, "peer")
     cookie_on_b, token_on_b = sockets(b, **ended), sockets(b, auth={"token": old_token})
