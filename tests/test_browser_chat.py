@@ -288,16 +288,16 @@ def test_a_stretch_of_chat_becomes_a_question_credited_to_who_said_what(new_cont
 
 def test_older_messages_load_on_scrolling_up_and_reading_clears_the_unread_count(
         new_context, server):
-    api = requests.Session()
-    token = api.post(f"{server.url}/api/v1/tokens",
-                     json={"login": "kofi", "password": DEMO_PASSWORD}).json()["token"]
-    api.headers["Authorization"] = f"Bearer {token}"
-    room_id = api.post(f"{server.url}/api/v1/chat/direct", json={"username": "achieng"}).json()[
-        "id"]
-    for n in range(1, 71):
-        sent = api.post(f"{server.url}/api/v1/chat/rooms/{room_id}/messages",
-                        json={"body": f"Stock count for dispensary {n}."})
-        assert sent.status_code == 201, sent.text
+    with requests.Session() as api:  # closed: a kept-alive socket left open is an error
+        token = api.post(f"{server.url}/api/v1/tokens",
+                         json={"login": "kofi", "password": DEMO_PASSWORD}).json()["token"]
+        api.headers["Authorization"] = f"Bearer {token}"
+        room_id = api.post(f"{server.url}/api/v1/chat/direct",
+                           json={"username": "achieng"}).json()["id"]
+        for n in range(1, 71):
+            sent = api.post(f"{server.url}/api/v1/chat/rooms/{room_id}/messages",
+                            json={"body": f"Stock count for dispensary {n}."})
+            assert sent.status_code == 201, sent.text
 
     achieng, problems = person(new_context, "achieng")
     achieng.get_by_role("banner").get_by_role("link", name="Chat", exact=True).click()
