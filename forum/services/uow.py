@@ -189,7 +189,7 @@ def install(app) -> None:
 # -- SQLite: the write lock only when writing -------------------------------------------------
 
 SQLITE_LOCK_WAIT = 30.0  # seconds a transaction waits for the write lock before failing
-_LOCKED = "tacit_sqlite_write_lock"
+_STATE = "tacit_sqlite_transaction"  # "pending" (no BEGIN sent yet), "read" or "write"
 _READ_ONLY = re.compile(r"\s*\(*\s*(SELECT|PRAGMA|EXPLAIN|BEGIN|COMMIT|ROLLBACK|RELEASE)\b", re.I)
 _WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
 
@@ -202,7 +202,7 @@ def cooperative() -> bool:
 
 def _writes(statement: str) -> bool:
     """Whether a statement may write (or open a savepoint, which must hold the lock)."""
-    if _READ_ONLY.match(statement):
+    if statement[:6] == "SELECT" or _READ_ONLY.match(statement):
         return False
     if statement.lstrip()[:4].upper() == "WITH":
         return bool(_WRITE_WORD.search(statement))
@@ -234,10 +234,10 @@ def lock_for_write() -> None:
     """Take SQLite's write lock now, before reading what the write depends on (PostgreSQL:
     nothing to do; use SELECT ... FOR UPDATE there)."""
     connection = _session().connection()
-    if connection.dialect.name != "sqlite" or connection.info.get(_LOCKED):
+    if connection.info.get(_STATE) in (None, "write"):  # PostgreSQL, or locked already
         return
     _take_lock(connection.connection.dbapi_connection)
-    connection.info[_LOCKED] = True
+    connection.info[_STATE] = "write"
 
 
 @event.listens_for(Engine, "connect")
@@ -259,19 +259,22 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn):
-    """SQLite: every transaction begins deferred, reading beside the writer (WAL)."""
-    if conn.dialect.name != "sqlite":
-        return
-    conn.info[_LOCKED] = False
-    conn.exec_driver_sql("BEGIN")
+    """SQLite: a transaction starts with its first statement (see below)."""
+    if conn.dialect.name == "sqlite":
+        conn.info[_STATE] = "pending"
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _sqlite_before_execute(conn, cursor, statement, parameters, context, executemany):
-    """SQLite: the first statement that writes takes the write lock."""
-    if conn.dialect.name != "sqlite" or conn.info.get(_LOCKED, True):
+    """SQLite: a transaction whose first statement reads begins deferred, beside the writer
+    (WAL); the first statement that writes takes the write lock (BEGIN IMMEDIATE, ending
+    the read transaction if there was one)."""
+    state = conn.info.get(_STATE)
+    if state is None or state == "write":  # PostgreSQL, or the lock is held
         return
-    if not _writes(statement):
-        return
-    _take_lock(cursor.connection)
-    conn.info[_LOCKED] = True
+    if _writes(statement):
+        _take_lock(cursor.connection)
+        conn.info[_STATE] = "write"
+    elif state == "pending":
+        cursor.connection.execute("BEGIN")
+        conn.info[_STATE] = "read"
