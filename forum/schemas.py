@@ -1,4 +1,4 @@
-"""API representations of models (see ../shared/API.md)."""
+"""API representations of models (see docs/api.md)."""
 
 from datetime import datetime
 

@@ -1,4 +1,4 @@
-"""The JSON API, version 1 (see ../shared/API.md), and its OpenAPI description."""
+"""The JSON API, version 1 (see docs/api.md), and its OpenAPI description."""
 
 from flask import Blueprint
 
