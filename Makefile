@@ -7,20 +7,30 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
+LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	--no-emit-find-links
 
-.PHONY: run test serve install install-test translations lint bench bench-chat clean
+.PHONY: lock run test serve require-base-url install install-test translations lint bench bench-chat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installs come from the lock files (exact versions, with hashes); pyproject.toml keeps the
+# ranges. `make lock` writes the lock files again after a change of the ranges.
+$(VENV)/.installed: requirements/main.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements/main.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: requirements/test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
 	@touch $@
+
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements/main.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra test -o requirements/test.txt pyproject.toml
 
 install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations
@@ -36,11 +46,18 @@ run: install
 
 # Production shape: gunicorn, gevent worker (websockets through simple-websocket), one
 # worker per process as Flask-SocketIO requires. Run several behind a proxy with
-# FORUM_REDIS_URL set to share rooms.
-serve: install
+# FORUM_REDIS_URL set to share rooms. FORUM_BASE_URL is required: links in mail are built
+# on it, and requests for any other host are refused.
+serve: require-base-url install
 	$(FLASK) db upgrade
 	FORUM_ASYNC_MODE=gevent exec $(BIN)/gunicorn --worker-class gevent --workers 1 \
 	  --no-control-socket --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+require-base-url:
+	@if [ -z "$$FORUM_BASE_URL" ]; then \
+	  echo "make serve: set FORUM_BASE_URL to the address people open (e.g. FORUM_BASE_URL=https://forum.example.org):" >&2; \
+	  echo "links in mail are built on it, never on a request's Host header, and requests for other hosts are refused." >&2; \
+	  exit 2; fi
 
 # The SQLite pass (browser suite included) and the PostgreSQL pass run side by side: each
 # names its own databases, Redis keys and ports. Their outputs follow, one after the other.

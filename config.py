@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("FORUM_INSTANCE_PATH", BASE_DIR / "instance")).resolve()
@@ -36,6 +37,35 @@ def _normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def _base_url(value: str | None) -> str | None:
+    """FORUM_BASE_URL without its trailing slash; ValueError unless it is http(s)://host[/path]."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or \
+            parts.fragment or parts.username or parts.password:
+        raise ValueError(f"FORUM_BASE_URL must look like https://forum.example.org, not {value!r}")
+    return value
+
+
+# A forum served on the loopback answers to every name of it (`make run` prints 127.0.0.1,
+# browsers often say localhost).
+_LOOPBACK_NAMES = ("localhost", "127.0.0.1")
+
+
+def trusted_hosts(base_url: str | None, extra: str = "") -> list[str] | None:
+    """The Host names requests may carry: BASE_URL's host and the comma-separated `extra`
+    (None, meaning any host, only when neither is set: `flask` commands, bare test apps)."""
+    hosts = [name.strip().lower() for name in extra.split(",") if name.strip()]
+    if base_url:
+        host = urlsplit(base_url).hostname
+        hosts.insert(0, host)
+        if host in _LOOPBACK_NAMES:
+            hosts += [name for name in _LOOPBACK_NAMES if name != host]
+    return list(dict.fromkeys(hosts)) or None
 
 
 class Config:
@@ -73,7 +103,15 @@ class Config:
         self.MAIL_FROM = os.environ.get("FORUM_MAIL_FROM", "Tacit <no-reply@localhost>")
         self.OUTBOX_DIR = os.environ.get("FORUM_OUTBOX_DIR") or str(instance_dir / "outbox")
         self.HTTPS = _flag("FORUM_HTTPS", False)
-        self.BASE_URL = os.environ.get("FORUM_BASE_URL")  # used in emails when set
+        # Links in mail are built on BASE_URL, never on a request's Host header; requests
+        # for other hosts (plus FORUM_TRUSTED_HOSTS) are refused with 400. `make serve`
+        # requires it; `make run` sets http://HOST:PORT (wsgi.py).
+        self.BASE_URL = _base_url(os.environ.get("FORUM_BASE_URL"))
+        self.TRUSTED_HOSTS = trusted_hosts(self.BASE_URL,
+                                           os.environ.get("FORUM_TRUSTED_HOSTS", ""))
+        # Behind n proxies that set X-Forwarded-For and X-Forwarded-Proto: per-IP limits then
+        # see the client's address (werkzeug's ProxyFix; 0, the default, trusts no header).
+        self.PROXY_FIX = max(0, int(os.environ.get("FORUM_PROXY_FIX", "0") or 0))
         self.SESSION_COOKIE_SECURE = self.HTTPS
         self.PREFERRED_URL_SCHEME = "https" if self.HTTPS else "http"
 
@@ -107,11 +145,20 @@ class BaseSettings:
     LIMIT_LOGIN_PER_IP = "30/minute;300/hour"
     LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP = "5/5minutes"
     LIMIT_LOGIN_FAILURES_PER_ACCOUNT = "50/hour"
+    # A browser (or API client) that logged in to an account before carries a signed
+    # known-device token: it skips the per-account ceiling above, so an attacker cannot lock
+    # the owner out, but its own failures are limited (past this it is an unknown browser).
+    LIMIT_LOGIN_FAILURES_PER_DEVICE = "10/hour"
+    KNOWN_DEVICE_DAYS = 365
+    KNOWN_DEVICE_COOKIE = "tacit_device"
     LIMIT_REGISTER_PER_IP = "10/minute;50/hour"
     LIMIT_PASSWORD_RESET_PER_IP = "5/minute;20/hour"
     LIMIT_PASSWORD_RESET_PER_ACCOUNT = "3/hour"
     # One post (question, answer or reply) per 5 seconds per user, like Discourse's default.
     LIMIT_POST_PER_USER = "1/5seconds"
+    # Edits of questions and posts, and profile (bio) changes, per editing user: each one
+    # renders Markdown again. Chat edits count against LIMIT_CHAT_PER_USER like messages.
+    LIMIT_EDIT_PER_USER = "10/minute;100/hour"
     LIMIT_CHAT_PER_USER = "10/10seconds"
 
 
@@ -136,6 +183,9 @@ class TestConfig(Config):
         self.PAGE_CACHE_SECONDS = overrides.pop("PAGE_CACHE_SECONDS", 0)
         # Every presence change sends at once; the throttle's own test turns it on.
         self.CHAT_PRESENCE_SECONDS = overrides.pop("CHAT_PRESENCE_SECONDS", 0)
+        # The test client asks for http://localhost/: links in mail point there too.
+        self.BASE_URL = _base_url(overrides.pop("BASE_URL", "http://localhost"))
+        self.TRUSTED_HOSTS = overrides.pop("TRUSTED_HOSTS", trusted_hosts(self.BASE_URL))
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url)
         for key, value in overrides.items():

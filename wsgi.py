@@ -6,6 +6,14 @@ import os
 from forum import create_app
 from forum.extensions import socketio
 
+if __name__ == "__main__":
+    # Development (`make run`): links in mail point where this server listens, unless
+    # FORUM_BASE_URL says otherwise; they never come from a request's Host header.
+    _host = os.environ.get("HOST", "127.0.0.1")
+    _host = f"[{_host}]" if ":" in _host else _host
+    if not os.environ.get("FORUM_BASE_URL", "").strip():
+        os.environ["FORUM_BASE_URL"] = f"http://{_host}:{os.environ.get('PORT', '5000')}"
+
 app = create_app()
 
 # Objects made while starting (modules, the URL map, compiled templates...) live as long as

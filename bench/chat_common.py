@@ -109,7 +109,9 @@ class TacitServer(Server):
 
     def __init__(self, name: str, env: dict, port: int):
         command = ["make", "--no-print-directory", "serve", f"VENV={VENV}"]
-        super().__init__(name, command, {**env, "PORT": str(port)}, port)
+        # `make serve` requires FORUM_BASE_URL, and answers only to its host.
+        env = {**env, "PORT": str(port), "FORUM_BASE_URL": f"http://127.0.0.1:{port}"}
+        super().__init__(name, command, env, port)
 
     def kill(self) -> None:
         """SIGKILL the whole process group (make, gunicorn's master and its worker)."""

@@ -137,7 +137,8 @@ def tacit_server(db_path: Path, label: str) -> Server:
     port = free_port()
     env = base_env()
     env.update({"FORUM_DATABASE_URL": f"sqlite:///{db_path}", "FORUM_RATE_LIMITS": "0",
-                "HOST": "127.0.0.1", "PORT": str(port)})
+                "HOST": "127.0.0.1", "PORT": str(port),
+                "FORUM_BASE_URL": f"http://127.0.0.1:{port}"})  # `make serve` requires it
     command = ["make", "--no-print-directory", "serve", f"VENV={VENV}"]
     return Server(f"tacit-{label}", command, env, port)
 

@@ -1,9 +1,14 @@
 """Tacit: a community-of-practice forum. create_app() builds the Flask application."""
 
+import json
 import logging
 
 from flask import Flask, g, session
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_host
 
 from config import Config
 from forum import models, redis  # noqa: F401  (models: register every table)
@@ -45,6 +50,7 @@ def create_app(config_class=Config, **config_args) -> Flask:
     register_page_cache(app, db)
     uow.install(app)
     register_cli(app)
+    _wrap_wsgi(app)
     return app
 
 
@@ -133,6 +139,42 @@ def _init_socketio(app: Flask) -> None:
     # tests): start clean so a message queue never leaks into the next app.
     socketio.server_options = {}
     socketio.init_app(app, **kwargs)
+
+
+def _wrap_wsgi(app: Flask) -> None:
+    """Outermost layers, in front of Socket.IO and Flask: ProxyFix when FORUM_PROXY_FIX asks
+    for it, then the Host check."""
+    if app.config.get("TRUSTED_HOSTS"):
+        app.wsgi_app = _TrustedHostsOnly(app.wsgi_app, app.config["TRUSTED_HOSTS"])
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies:
+        # X-Forwarded-Host is never trusted: the proxy passes the Host it was asked for.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
+
+
+class _TrustedHostsOnly:
+    """Refuse (400) a request for a host outside TRUSTED_HOSTS before anything runs.
+
+    Flask checks TRUSTED_HOSTS too, but only when it routes: Socket.IO requests never get
+    there, before_request hooks run first, and the error page (built with url_for) fails.
+    """
+
+    def __init__(self, wsgi_app, hosts: list[str]) -> None:
+        self.wsgi_app = wsgi_app
+        self.hosts = hosts
+
+    def __call__(self, environ, start_response):
+        try:
+            get_host(environ, self.hosts)
+        except SecurityError:
+            message = "Unknown host: this forum answers only at its own address."
+            if environ.get("PATH_INFO", "").startswith("/api/"):
+                body = json.dumps({"error": {"code": "bad_request", "message": message}})
+                response = Response(body, 400, mimetype="application/json")
+            else:
+                response = Response(message + "\n", 400, mimetype="text/plain")
+            return response(environ, start_response)
+        return self.wsgi_app(environ, start_response)
 
 
 __all__ = ["create_app"]

@@ -70,7 +70,7 @@ def _seed_users(now) -> dict[str, User]:
             user = register_user(username, email, DEMO_PASSWORD, name, role=role,
                                  locale=locale, system=True)
             update_profile(user, user, locale=locale, region=region, country=country,
-                           organization=org)
+                           organization=org, system=True)
             created.append(user.id)
         users[username] = user
     if created:

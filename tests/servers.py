@@ -39,6 +39,8 @@ class ServerProcess:
             "FORUM_REDIS_PREFIX": f"tacit-test-{os.environ.get('FORUM_TEST_RUN_ID', os.getpid())}",
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
+            # `make serve` requires it; every kind answers only to the host it names.
+            "FORUM_BASE_URL": f"http://127.0.0.1:{self.port}",
             "PYTHONUNBUFFERED": "1",
             # The tests write through the services of the test process too, which a
             # server's page cache would not see (tests/test_pagecache.py turns it on).

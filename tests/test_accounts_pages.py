@@ -5,8 +5,10 @@ from datetime import timedelta
 
 import pytest
 
+from config import trusted_hosts
 from forum.extensions import db
 from forum.models import LoginSession, PasswordReset, User
+from forum.services import accounts
 from forum.services.accounts import register_user
 from forum.services.uow import unit_of_work
 from tests.helpers import PageClient
@@ -285,6 +287,44 @@ def test_reset_mail_is_in_the_users_language(anon_client, make_user, outbox):
     anon_client.post_form("/password/forgot", {"email": "awa@example.org"})
     message = outbox.messages()[-1]
     assert "mot de passe" in message["Subject"].lower()
+
+
+def test_reset_request_for_another_host_is_refused_and_mails_nothing(anon_client, user, outbox,
+                                                                      app):
+    response = anon_client.post_form("/password/forgot", {"email": "nurse@example.org"},
+                                     headers={"Host": "evil.example"})
+    assert response.status_code == 400
+    assert outbox.messages() == []
+    with app.app_context():
+        assert db.session.query(PasswordReset).count() == 0
+    # Every path, the API (in its error shape) and Socket.IO included.
+    api = anon_client.client.get("/api/v1/groups", headers={"Host": "evil.example:5000"})
+    assert api.status_code == 400
+    assert api.get_json()["error"]["code"] == "bad_request"
+    polling = anon_client.client.get("/socket.io/?EIO=4&transport=polling",
+                                     headers={"Host": "evil.example"})
+    assert polling.status_code == 400
+    # The forum's own name, with or without a port, still answers.
+    assert anon_client.client.get("/login", headers={"Host": "localhost:5000"}).status_code == 200
+
+
+def test_reset_link_is_built_on_base_url_not_on_the_request(make_app, user, outbox):
+    app = make_app(BASE_URL="https://forum.example.org/",
+                   TRUSTED_HOSTS=trusted_hosts("https://forum.example.org", "localhost"))
+    page = PageClient(app.test_client())
+    assert page.post_form("/password/forgot", {"email": "nurse@example.org"}).status_code == 302
+    link = outbox.last_link()
+    assert link.startswith("https://forum.example.org/password/reset/")
+    assert page.get(link.removeprefix("https://forum.example.org")).status_code == 200
+
+
+def test_without_base_url_no_reset_mail_is_sent(make_app, user, outbox):
+    app = make_app(BASE_URL=None)
+    with app.app_context():
+        with pytest.raises(RuntimeError, match="FORUM_BASE_URL"):
+            accounts.request_password_reset("nurse@example.org")
+        assert db.session.query(PasswordReset).count() == 0
+    assert outbox.messages() == []
 
 
 def test_delete_account_keeps_row_as_deleted_user(client, app, user):

@@ -399,3 +399,23 @@ def test_a_deep_thread_built_live_looks_like_the_same_thread_loaded_afresh(new_c
     fresh = new_context().new_page()
     fresh.goto(f"/questions/{earlier_question}")
     assert live_shape == fresh.evaluate(THREAD_SHAPE_JS)
+
+
+def test_a_page_whose_login_ended_in_another_tab_goes_on_live_anonymously(new_context,
+                                                                          earlier_question):
+    """A logout ends the session's /live sockets at once; the page connects again, as the
+    anonymous reader its cookie now makes it, and still follows a public question."""
+    reader = Watcher(new_context)
+    log_in(reader.page, "rahul")
+    reader.start(earlier_question)
+    other_tab = reader.page.context.new_page()  # the same browser: the same login session
+    other_tab.goto("/")
+    header(other_tab).get_by_role("button", name="Log out", exact=True).click()
+    live = reader.page.locator("#question")
+    expect(live).to_have_attribute("data-live", "off")
+    expect(live).to_have_attribute("data-live", "on")  # watching again, anonymously
+    writer = new_context(java_script_enabled=False).new_page()
+    log_in(writer, "nguyen")
+    post_id = answer(writer, earlier_question, "Answered after the other tab logged out.")
+    reader.sees_answer(post_id, "Answered after the other tab logged out.")
+    assert reader.problems.found == [], reader.problems.found

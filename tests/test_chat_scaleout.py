@@ -29,8 +29,9 @@ from forum import create_app
 from forum.extensions import db
 from forum.models import User
 from forum.services import chat
-from forum.services.accounts import register_user
-from forum.services.groups import create_group, join_group
+from forum.services.accounts import issue_api_token, register_user
+from forum.services.groups import add_member, create_group, join_group
+from forum.services.qa import ask_question
 from tests.helpers import PG_ADMIN_URL, csrf_from, drop_redis_keys, redis_reachable
 from tests.servers import ServerProcess
 
@@ -416,3 +417,116 @@ def test_presence_forgets_the_sockets_of_a_process_that_died_without_a_goodbye(c
                    what="everyone still online after the marks were renewed")
     finally:
         client.close()
+
+
+# -- /live -----------------------------------------------------------------------------------
+
+LIVE = "/live"
+CANARY = "quokkacanary"
+
+
+class LiveSocket:
+    """A python-socketio client on /live (a question page) that records the posts it gets."""
+
+    def __init__(self, server, *, cookie: str | None = None):
+        self.events: list[tuple[str, dict]] = []
+        self.gone = threading.Event()
+        self.sio = socketio.Client(reconnection=False)
+        for name in ("post_created", "post_updated"):
+            self.sio.on(name, partial(self._record, name), namespace=LIVE)
+        self.sio.on("disconnect", lambda *reason: self.gone.set(), namespace=LIVE)
+        self.sio.connect(server.url, namespaces=[LIVE], transports=["websocket"],
+                         headers={"Cookie": cookie} if cookie else {}, wait_timeout=10)
+
+    def _record(self, name, payload):
+        self.events.append((name, payload))
+
+    def watch(self, question_id):
+        ack = self.sio.call("watch_question", {"question_id": question_id}, namespace=LIVE,
+                            timeout=WAIT)
+        assert ack == {"ok": True}, ack
+
+    def post_ids(self) -> list[int]:
+        return [payload["post"]["id"] for _name, payload in self.events]
+
+    def close(self):
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+def _private_question(cluster) -> SimpleNamespace:
+    """chief (an admin); insider, keeper and witness in the private group inner-circle; a
+    question there and one in west-africa; API tokens for chief, keeper, witness and helper,
+    made through the services of this test process (no login rate limit spent)."""
+    app = create_app(TestConfig, database_url=cluster.url, INSTANCE_DIR=str(cluster.folder),
+                     OUTBOX_DIR=str(cluster.folder / "outbox"))
+    with app.app_context():
+        people = {name: register_user(name, f"{name}@example.org", PASSWORD, system=True,
+                                      role="admin" if name == "chief" else "member")
+                  for name in ("chief", "insider", "keeper", "witness")}
+        create_group(None, "inner-circle", "Inner circle", "West Africa", private=True,
+                     system=True)
+        for name in ("insider", "keeper", "witness"):
+            add_member(None, "inner-circle", name, system=True)
+        join_group(people["insider"], "west-africa")
+        people["helper"] = db.session.scalar(db.select(User).where(User.username == "helper"))
+        found = SimpleNamespace(
+            secret=ask_question(people["keeper"], title=f"Private stock-outs {CANARY}",
+                                body="Members only.", group="inner-circle", tags=["stock"],
+                                system=True).id,
+            public=ask_question(people["insider"], title="Public stock-outs in the region",
+                                body="Everyone may read this.", group="west-africa",
+                                tags=["stock"], system=True).id,
+            tokens={name: issue_api_token(people[name])[0]
+                    for name in ("chief", "keeper", "witness", "helper")})
+        db.session.remove()
+        db.engine.dispose()
+    return found
+
+
+def test_a_live_reader_removed_from_a_private_group_on_one_server_stops_receiving_on_the_other(
+        cluster, browsers):
+    a, b = cluster.a, cluster.b
+    setup = _private_question(cluster)
+
+    def api(server, who, method, path, json):
+        response = requests.request(method, server.url + path, json=json, timeout=10,
+                                    headers={"Authorization": f"Bearer {setup.tokens[who]}"})
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    insider = browsers().login(a, "insider")
+    opened = []
+    try:
+        reader_b = LiveSocket(b, cookie=insider.cookie())  # signed in, on the other server
+        keeper_a = LiveSocket(a, cookie=browsers().login(a, "keeper").cookie())
+        opened += [reader_b, keeper_a]
+        reader_b.watch(setup.secret)
+        reader_b.watch(setup.public)
+        keeper_a.watch(setup.secret)
+        before = api(a, "keeper", "POST", f"/api/v1/questions/{setup.secret}/answers",
+                     {"body": f"Before the removal: {CANARY}."})["id"]
+        wait_until(lambda: before in reader_b.post_ids(), what="the private answer on B")
+
+        api(a, "chief", "DELETE", "/api/v1/groups/inner-circle/members/insider", None)
+        seen = len(reader_b.events)
+        after = api(a, "witness", "POST", f"/api/v1/questions/{setup.secret}/answers",
+                    {"body": f"After the removal: {CANARY}."})["id"]
+        api(a, "chief", "PATCH", f"/api/v1/posts/{before}", {"body": f"Edited: {CANARY}."})
+        fence = api(a, "helper", "POST", f"/api/v1/questions/{setup.public}/answers",
+                    {"body": "For everyone."})["id"]
+        # One message queue, in order: once the public answer reached B, the private ones
+        # would have come before it.
+        wait_until(lambda: fence in reader_b.post_ids(), what="the public answer on B")
+        wait_until(lambda: keeper_a.post_ids()[-2:] == [after, before],
+                   what="the private answer and edit for the member who stayed")
+        assert reader_b.post_ids()[seen:] == [fence]
+        assert CANARY not in str(reader_b.events[seen:])
+        assert not reader_b.gone.is_set()  # still reading the public page
+
+        # A logout on A ends that session's /live sockets on B too.
+        assert insider.post_form(a, "/logout", {}).status_code == 302
+        assert reader_b.gone.wait(WAIT), "the session's /live socket on B stayed connected"
+    finally:
+        for socket in opened:
+            socket.close()

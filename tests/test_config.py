@@ -63,3 +63,42 @@ def test_mail_goes_to_the_outbox_without_smtp(app, outbox):
     assert message["To"] == "amina@example.org"
     assert message["Subject"] == "Sujet accentué"
     assert "é à ü" in message.get_content()
+
+
+def test_base_url_names_the_hosts_requests_may_use(tmp_path):
+    env = {**os.environ, "FORUM_INSTANCE_PATH": str(tmp_path), "FORUM_SECRET_KEY": "k" * 40,
+           "FORUM_BASE_URL": "https://Forum.Example.org/", "FORUM_PROXY_FIX": "1",
+           "FORUM_TRUSTED_HOSTS": "www.forum.example.org, ,Other.example"}
+    out = _config_in_subprocess(env, "c.BASE_URL, c.TRUSTED_HOSTS, c.PROXY_FIX")
+    assert out == ("https://Forum.Example.org "
+                   "['forum.example.org', 'www.forum.example.org', 'other.example'] 1")
+    # On the loopback, both of its names answer.
+    env["FORUM_BASE_URL"], env["FORUM_TRUSTED_HOSTS"] = "http://127.0.0.1:5000", ""
+    assert _config_in_subprocess(env, "c.TRUSTED_HOSTS") == "['127.0.0.1', 'localhost']"
+
+
+def test_without_base_url_no_host_list_and_no_proxy_headers(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORUM_")}
+    env["FORUM_INSTANCE_PATH"] = str(tmp_path)
+    out = _config_in_subprocess(env, "c.BASE_URL, c.TRUSTED_HOSTS, c.PROXY_FIX")
+    assert out == "None None 0"
+
+
+def test_a_base_url_that_is_not_an_address_stops_the_start(tmp_path):
+    env = {**os.environ, "FORUM_INSTANCE_PATH": str(tmp_path), "FORUM_SECRET_KEY": "k" * 40,
+           "FORUM_BASE_URL": "forum.example.org"}
+    result = subprocess.run([sys.executable, "-c", "import config; config.Config()"],
+                            cwd=ROOT, env=env, text=True, capture_output=True)
+    assert result.returncode != 0
+    assert "FORUM_BASE_URL must look like https://forum.example.org" in result.stderr
+
+
+def test_make_serve_refuses_to_start_without_base_url(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "FORUM_BASE_URL"}
+    env["FORUM_INSTANCE_PATH"] = str(tmp_path)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "serve", f"VENV={Path(sys.executable).parent.parent}",
+         "PORT=1"], cwd=ROOT, env=env, text=True, capture_output=True, timeout=60)
+    assert result.returncode != 0
+    assert "set FORUM_BASE_URL" in result.stderr
+    assert "gunicorn" not in result.stdout + result.stderr

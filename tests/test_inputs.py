@@ -5,9 +5,10 @@ import pytest
 
 from forum.errors import InvalidInput, PermissionDenied
 from forum.extensions import db, socketio
-from forum.models import Question
+from forum.models import ChatMessage, LoginSession, Question
 from forum.services import inputs
 from forum.services.inputs import MAX_ID
+from tests.helpers import PageClient
 
 PASSWORD = "correct horse battery"
 
@@ -107,6 +108,58 @@ def test_clean_body_keeps_unix_line_ends_and_counts_after_them():
     errors: dict = {}
     assert inputs.clean_body("a\r\nb" * 2, errors, max_len=6) == "a\nba\nb"
     assert errors == {}
+
+
+@pytest.mark.dbless
+@pytest.mark.parametrize(("value", "reason"), [
+    ("a\x00b", "Remove the NUL characters: they cannot be stored."),
+    ("\x00", "Remove the NUL characters: they cannot be stored."),
+    ("a\ud800b", "Remove the characters that are not valid Unicode (lone surrogates)."),
+    ("\udfff", "Remove the characters that are not valid Unicode (lone surrogates)."),
+], ids=repr)
+def test_text_no_database_can_store_is_refused(value, reason):
+    for check in (lambda errors: inputs.text(value, "f", errors),
+                  lambda errors: inputs.clean_body(value, errors, max_len=10, field="f")):
+        errors: dict = {}
+        check(errors)
+        assert errors == {"f": reason}
+
+
+@pytest.mark.dbless
+def test_clean_body_strips_control_characters_but_tabs_and_line_ends():
+    errors: dict = {}
+    assert inputs.clean_body("a\x01b\x02\tc\r\nd\x7f\x1b", errors, max_len=20) == "ab\tc\nd"
+    assert inputs.clean_body("\x01\x02", errors, max_len=20) == ""
+    assert errors == {"body": "Write something first."}
+
+
+@pytest.mark.dbless
+def test_header_text_drops_controls_and_surrogates():
+    assert inputs.header_text("Mozilla/5.0\x00 (X11)\r\n\x85\ud800", 255) == "Mozilla/5.0 (X11)"
+    assert inputs.header_text("x" * 300, 255) == "x" * 255
+    assert inputs.header_text(None, 255) == ""
+
+
+@pytest.mark.dbless
+@pytest.mark.parametrize(("value", "refused"), [
+    ({"a": ["b", {"c": 1}]}, False), (None, False), (10**400, False), ([[[]]], False),
+    ({"a": "\x00"}, True), ({"\x00": 1}, True), (["ok", ["\ud800"]], True),
+    ({"k\udc00": 1}, True), (["x"] * 1000, False),
+], ids=repr)
+def test_json_problem_finds_unstorable_text_anywhere(value, refused):
+    assert (inputs.json_problem(value) is not None) is refused
+
+
+@pytest.mark.dbless
+def test_json_problem_refuses_deep_nesting_without_recursing():
+    deep: list = []
+    for _level in range(50_000):  # far past the interpreter's recursion limit
+        deep = [deep]
+    assert inputs.json_problem(deep) == "Nested too deeply: at most 16 levels."
+    shallow: list = []
+    for _level in range(inputs.JSON_MAX_DEPTH - 1):
+        shallow = [shallow]
+    assert inputs.json_problem(shallow) is None
 
 
 @pytest.mark.dbless
@@ -224,3 +277,68 @@ def test_chat_sockets_refuse_a_room_that_is_not_an_int_id(app, login, people, ro
         assert set(ack["error"]["fields"]) == {"room"}
     finally:
         client.disconnect(namespace="/chat")
+
+
+# -- text no database can store, from every transport (issue 10, findings 7 and 8) -------
+
+
+def chat_socket(app, login, username):
+    page = login(username)
+    page.get("/")
+    client = socketio.test_client(app, namespace="/chat", flask_test_client=page.client,
+                                  auth={"csrf": page.last_csrf})
+    assert client.is_connected("/chat")
+    return client
+
+
+@pytest.mark.parametrize(("body", "client_id", "field"), [
+    ("before\x00after", "c1", "body"), ("fine", "c\x00", "client_id"),
+    ("\ud800 lone", "c2", "body"), ("fine", "c\udfff", "client_id"),
+])
+def test_a_socket_message_with_unstorable_text_is_invalid_and_stores_nothing(
+        app, login, people, room, body, client_id, field):
+    client = chat_socket(app, login, "asker")
+    try:
+        assert client.emit("join", {"room": room}, namespace="/chat", callback=True)["ok"]
+        ack = client.emit("send_message", {"room": room, "body": body, "client_id": client_id},
+                          namespace="/chat", callback=True)
+        assert ack["ok"] is False and ack["error"]["code"] == "invalid", ack
+        assert set(ack["error"]["fields"]) == {field}
+        fine = client.emit("send_message", {"room": room, "body": "fine", "client_id": "ok"},
+                           namespace="/chat", callback=True)
+        assert fine["ok"] is True, fine
+    finally:
+        client.disconnect(namespace="/chat")
+    with app.app_context():
+        assert [m.body_source for m in db.session.scalars(db.select(ChatMessage))] == ["fine"]
+
+
+def test_a_login_with_a_nul_user_agent_works_and_keeps_a_clean_one(app, login, people):
+    page = PageClient(app.test_client())
+    response = page.post_form("/login", {"login": "asker", "password": PASSWORD},
+                              headers={"User-Agent": "Evil\x00Browser/1.0\x01\x1b[31m"})
+    assert response.status_code == 302
+    with app.app_context():
+        [record] = db.session.scalars(db.select(LoginSession)).all()
+        assert record.user_agent == "EvilBrowser/1.0[31m"
+    assert page.get("/chat").status_code == 200  # the session works
+
+
+def test_api_bodies_nested_past_the_decoder_are_a_400_even_without_a_token(api):
+    for body in ["[" * 100_000, '{"login": ' + "[" * 100_000, "[" * 900 + "]" * 900]:
+        response = api.client.post("/api/v1/tokens", data=body,
+                                    content_type="application/json")
+        assert response.status_code == 400, body[:20]
+        assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def test_api_bodies_with_unstorable_text_are_a_422_naming_the_field(api, people):
+    for raw, field in [('{"login": "\\ud800", "password": "x"}', "login"),
+                       ('{"login": "asker", "password": "a\\u0000"}', "password"),
+                       ('{"login": "asker", "password": "x", "\\udc00": 1}', "\udc00"),
+                       ('{"login": "asker", "password": ' + "[" * 30 + "]" * 30 + "}",
+                        "password")]:
+        response = api.client.post("/api/v1/tokens", data=raw, content_type="application/json")
+        assert response.status_code == 422, raw
+        error = response.get_json()["error"]
+        assert error["code"] == "invalid" and set(error["fields"]) == {field}, raw

@@ -5,18 +5,23 @@ the Flask-SocketIO test client, anonymous or carrying the cookies of a logged-in
 """
 
 import json
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import update
 
 from forum.extensions import db, socketio
 from forum.live.events import MAX_WATCHED
-from forum.models import User
-from forum.services import groups, qa, votes
+from forum.models import LoginSession, User, utcnow
+from forum.services import accounts, groups, qa, votes
+from forum.services.uow import unit_of_work
 from tests.chat_fixtures import PASSWORD  # the password of the shared `login` fixture
 from tests.helpers import ApiClient, PageClient
 
 LIVE = "/live"
 CANARY = "quokkacanary"
+NEW_PASSWORD = "a much longer passphrase 42"
 
 
 @pytest.fixture
@@ -267,29 +272,17 @@ def test_an_admin_may_watch_a_private_question(sockets, login, secret):
     assert watch(sockets(login("admin")), secret) == {"ok": True}
 
 
-def test_after_logging_out_the_next_watch_of_a_private_question_fails(app, sockets, login,
-                                                                      people, secret,
-                                                                      question):
-    page = login("insider")
-    client = sockets(page)
-    assert watch(client, secret) == {"ok": True}
-    page.logout()
-    ack = watch(client, secret)
-    assert ack["ok"] is False and ack["error"]["code"] == "not_found"
-    # Now anonymous: public questions still work, and the private room was left.
-    assert watch(client, question) == {"ok": True}
-    answer(app, people["asker"], secret, body=f"After the logout: {CANARY}.")
-    assert received(client) == []
-
-
-def test_a_member_who_left_the_group_stops_receiving_at_the_next_event(app, sockets, login,
-                                                                       people, secret,
-                                                                       question):
+def test_after_a_session_expired_the_next_event_leaves_the_private_rooms(app, sockets, login,
+                                                                        people, secret,
+                                                                        question):
+    """Expiry is no event: the socket stays until its next event, which re-checks its rooms."""
     client = sockets(login("insider"))
     assert watch(client, secret) == {"ok": True}
-    act(app, people["admin"], groups.remove_member, "inner-circle", "insider")
-    assert watch(client, question) == {"ok": True}  # any event re-checks the rooms
-    answer(app, people["asker"], secret, body=f"Members only: {CANARY}.")
+    with app.app_context(), unit_of_work():
+        db.session.execute(update(LoginSession).where(LoginSession.user_id == people["insider"])
+                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+    assert watch(client, question) == {"ok": True}  # now anonymous; public questions work
+    answer(app, people["asker"], secret, body=f"After the expiry: {CANARY}.")
     assert received(client) == []
     assert watch(client, secret)["error"]["code"] == "not_found"
 
@@ -297,6 +290,173 @@ def test_a_member_who_left_the_group_stops_receiving_at_the_next_event(app, sock
 def test_a_deleted_question_cannot_be_watched(app, sockets, people, question):
     act(app, people["asker"], qa.delete_question, question)
     assert watch(sockets(), question)["error"]["code"] == "not_found"
+
+
+# -- losing access: out of the private rooms at once, not at the client's next event ---------
+
+
+@pytest.fixture
+def watchers(app, sockets, login, people, secret, question):
+    """insider's socket watching the private and the public question (after one private
+    answer reached it), and the readers who keep their access: asker (a member) on the private
+    question, an anonymous reader on the public one. Returns the private answer's id."""
+
+    def start(page: PageClient, *, who="insider"):
+        reader = sockets(page)
+        assert watch(reader, secret) == {"ok": True}
+        assert watch(reader, question) == {"ok": True}
+        member, anonymous = sockets(login("asker")), sockets()
+        assert watch(member, secret) == {"ok": True}
+        assert watch(anonymous, question) == {"ok": True}
+        post_id = answer(app, people["asker"], secret, body=f"Before: {CANARY}.")
+        assert CANARY in json.dumps(received(reader))  # it did read the private question
+        received(member)
+        received(anonymous)
+        return SimpleNamespace(reader=reader, member=member, anonymous=anonymous,
+                               post_id=post_id)
+
+    return start
+
+
+def after_the_loss(app, people, secret, question, seen):
+    """A new private answer and an edit of the first (both with the canary), then a public
+    answer: what each reader gets. A disconnected reader's leftovers are read off its queue."""
+    answer(app, people["asker"], secret, body=f"After: {CANARY}.")
+    act(app, people["asker"], qa.edit_post, seen.post_id, f"Edited after: {CANARY}.")
+    public_id = answer(app, people["helper"], question, body="Public, for everyone.")
+    got = {}
+    for name in ("reader", "member", "anonymous"):
+        client = getattr(seen, name)
+        got[name] = received(client) if client.is_connected(LIVE) else [
+            (event["name"], event["args"]) for event in client.queue]
+    assert [name for name, _ in got["member"]] == ["post_created", "post_updated"]
+    assert CANARY in json.dumps(got["member"])  # the member still reads everything
+    assert got["anonymous"] == [("post_created", got["anonymous"][0][1])]
+    assert got["anonymous"][0][1]["post"]["id"] == public_id
+    assert CANARY not in json.dumps(got["reader"])  # never again, whatever else arrives
+    return got["reader"], public_id
+
+
+def public_only(events, public_id) -> bool:
+    return [(name, payload["post"]["id"]) for name, payload in events] == [
+        ("post_created", public_id)]
+
+
+def test_a_member_removed_by_an_admin_stops_receiving_the_private_question_at_once(
+        app, login, people, secret, question, watchers):
+    seen = watchers(login("insider"))
+    admin = ApiClient(app.test_client())
+    admin.login("admin", PASSWORD)
+    response = admin.call("DELETE", "/api/v1/groups/inner-circle/members/insider")
+    assert response.status_code == 200, response.get_json()
+    events, public_id = after_the_loss(app, people, secret, question, seen)
+    assert seen.reader.is_connected(LIVE)  # still reading the public page
+    assert public_only(events, public_id)
+    assert watch(seen.reader, secret)["error"]["code"] == "not_found"
+
+
+def test_a_member_who_leaves_stops_receiving_the_private_question_at_once(
+        app, login, people, secret, question, watchers):
+    page = login("insider")
+    seen = watchers(page)
+    response = page.post_form("/groups/inner-circle/leave", {}, page="/groups/inner-circle")
+    assert response.status_code == 302
+    events, public_id = after_the_loss(app, people, secret, question, seen)
+    assert seen.reader.is_connected(LIVE)
+    assert public_only(events, public_id)
+
+
+def test_a_logout_in_another_client_of_the_session_disconnects_its_live_sockets(
+        app, sockets, login, people, secret, question, watchers):
+    page = login("insider")
+    seen = watchers(page)
+    other_session = sockets(login("insider"))  # the same person in another browser
+    assert watch(other_session, secret) == {"ok": True}
+    same_session = PageClient(app.test_client())
+    same_session.set_cookie(page.cookie())
+    assert same_session.logout().status_code == 302
+    assert not seen.reader.is_connected(LIVE)
+    events, _public_id = after_the_loss(app, people, secret, question, seen)
+    assert events == []
+    # Only that login session's sockets went: insider is still a member elsewhere.
+    assert other_session.is_connected(LIVE)
+    assert CANARY in json.dumps(received(other_session))
+    # The page may connect again, anonymously with its old cookie: public pages only.
+    again = sockets(page)
+    assert watch(again, secret)["error"]["code"] == "not_found"
+    assert watch(again, question) == {"ok": True}
+
+
+def test_a_password_change_disconnects_every_live_socket_of_the_account(
+        app, sockets, login, people, secret, question, watchers):
+    page = login("insider")
+    seen = watchers(page)
+    other_session = sockets(login("insider"))
+    assert watch(other_session, secret) == {"ok": True}
+    response = page.post_form("/account/password", {"current_password": PASSWORD,
+                                                    "new_password": NEW_PASSWORD},
+                              page="/account")
+    assert response.status_code == 302
+    assert not seen.reader.is_connected(LIVE) and not other_session.is_connected(LIVE)
+    events, _public_id = after_the_loss(app, people, secret, question, seen)
+    assert events == []
+    assert CANARY not in json.dumps([event["args"] for event in other_session.queue])
+
+
+def test_deleting_the_account_disconnects_its_live_sockets(app, login, people, secret,
+                                                           question, watchers):
+    page = login("insider")
+    seen = watchers(page)
+    response = page.post_form("/account/delete", {"password": PASSWORD}, page="/account")
+    assert response.status_code == 302
+    assert not seen.reader.is_connected(LIVE)
+    events, _public_id = after_the_loss(app, people, secret, question, seen)
+    assert events == []
+
+
+def test_an_admin_demoted_stops_receiving_private_questions_of_groups_not_joined(
+        app, login, people, secret, question, watchers):
+    seen = watchers(login("admin"))  # not a member of inner-circle: reads it as an admin
+    with app.app_context():
+        accounts.set_role(None, "admin", "member")  # the command line's way
+    events, public_id = after_the_loss(app, people, secret, question, seen)
+    assert seen.reader.is_connected(LIVE)
+    assert public_only(events, public_id)
+
+
+def test_a_moderator_demoted_stops_receiving_a_deleted_question(app, sockets, login, make_user,
+                                                                people, question):
+    make_user("mod", role="moderator")
+    post_id = answer(app, people["helper"], question)
+    act(app, people["asker"], qa.delete_question, question)
+    reader = sockets(login("mod"))
+    assert watch(reader, question) == {"ok": True}  # moderators read deleted questions
+    with app.app_context():
+        accounts.set_role(None, "mod", "member")
+    act(app, people["admin"], qa.edit_post, post_id, f"Edited once deleted: {CANARY}.")
+    assert received(reader) == []
+    assert watch(reader, question)["error"]["code"] == "not_found"
+
+
+def test_a_role_change_that_loses_nothing_leaves_the_rooms_alone(app, login, people, secret,
+                                                                 question, watchers):
+    seen = watchers(login("insider"))
+    with app.app_context():
+        accounts.set_role(None, "insider", "moderator")
+    events = received(seen.reader)
+    assert events == []
+    answer(app, people["asker"], secret, body=f"Still a member: {CANARY}.")
+    assert CANARY in json.dumps(received(seen.reader))
+
+
+def test_a_member_removed_from_another_group_keeps_the_private_question(
+        app, login, people, secret, make_group, join, watchers):
+    make_group("other-circle", private=True)
+    join(people["insider"], "other-circle", private=True)
+    seen = watchers(login("insider"))
+    act(app, people["admin"], groups.remove_member, "other-circle", "insider")
+    answer(app, people["asker"], secret, body=f"Still a member here: {CANARY}.")
+    assert CANARY in json.dumps(received(seen.reader))
 
 
 # -- malformed payloads --------------------------------------------------------------------
@@ -369,7 +529,10 @@ def test_two_apps_in_one_process_both_have_the_live_handlers(app, make_app, peop
     second = make_app()
     for application in (app, second):
         # Each app's own Socket.IO server (the middleware in front of it) has the handlers.
-        server = application.wsgi_app.engineio_app
+        middleware = application.wsgi_app  # under the host check (and ProxyFix, if set)
+        while not hasattr(middleware, "engineio_app"):
+            middleware = getattr(middleware, "wsgi_app", None) or middleware.app
+        server = middleware.engineio_app
         assert {"connect", "watch_question", "unwatch_question"} <= set(
             server.handlers.get(LIVE, {}))
         client = socketio.test_client(application, namespace=LIVE)

@@ -42,7 +42,7 @@ def test_ago_words_every_delta_as_babel_does(app, locale):
 
 def test_id_link_builds_what_url_for_builds(app):
     for root in ("", "/forum"):
-        with app.test_request_context("/", base_url=f"http://example.org{root}"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
             for endpoint, argument in [("qa.question", "question_id"),
                                        ("qa.post_reply", "post_id"),
                                        ("qa.vote_post", "post_id")]:

@@ -1,11 +1,13 @@
 """Real server processes: `make serve` (gunicorn + gevent) and the development server."""
 
+import re
 import time
 
 import pytest
 import requests
 import socketio
 
+from tests.helpers import Outbox
 from tests.servers import ServerProcess
 
 # Their own SQLite files, whatever the pass: `make test` runs them in its PostgreSQL pass,
@@ -60,3 +62,25 @@ def test_make_run_migrates_seeds_prints_logins_and_serves(tmp_path):
                               json={"login": "amina", "password": "tacit-demo-2026"}, timeout=10)
         assert token.status_code == 201
         assert "Demo logins" in server.log() and "tacit-demo-2026" in server.log()
+
+
+def test_development_server_mails_links_to_itself_and_refuses_other_hosts(tmp_path):
+    # What `make run` does when FORUM_BASE_URL is not set: links point at http://HOST:PORT.
+    server = ServerProcess(tmp_path, kind="dev", env={"FORUM_BASE_URL": ""})
+    with server:
+        server.flask("users", "create", "nurse", "--email", "nurse@example.org",
+                     "--password", "correct horse battery")
+        evil = requests.post(server.url + "/password/forgot", headers={"Host": "evil.example"},
+                             data={"email": "nurse@example.org"}, timeout=5)
+        assert evil.status_code == 400
+        assert not list(server.outbox.glob("*.eml"))
+        browser = requests.Session()
+        page = browser.get(server.url + "/password/forgot", timeout=5)
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)[1]
+        sent = browser.post(server.url + "/password/forgot", allow_redirects=False, timeout=5,
+                            data={"email": "nurse@example.org", "csrf_token": csrf})
+        assert sent.status_code == 302
+        assert Outbox(server.outbox).last_link().startswith(f"{server.url}/password/reset/")
+        # The loopback's other name answers too.
+        localhost = f"http://localhost:{server.port}/health"
+        assert requests.get(localhost, timeout=5).status_code == 200

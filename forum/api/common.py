@@ -6,6 +6,7 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from forum.errors import BadRequest, InvalidInput, Unauthorized
+from forum.services import inputs
 from forum.services.accounts import token_user
 from forum.services.paging import MAX_PAGE, fetch_page
 
@@ -47,12 +48,18 @@ def json_body(*, allowed: set[str], required: set[str] = frozenset()) -> dict:
     """The request's JSON object; unknown fields are refused (422), never silently dropped."""
     if not request.is_json:
         raise BadRequest(_("Send a JSON object with Content-Type: application/json."))
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested past the decoder's depth: malformed, like bad syntax
+        data = None
     if not isinstance(data, dict):
         raise BadRequest(_("The body must be a JSON object."))
-    errors = {key: _("Unknown field.") for key in data if key not in allowed}
-    errors.update({key: _("Remove the NUL characters: they cannot be stored.")
-                   for key, value in data.items() if key in allowed and has_nul(value)})
+    errors = {}
+    for key, value in data.items():
+        problem = inputs.json_problem(key) or (
+            _("Unknown field.") if key not in allowed else inputs.json_problem(value))
+        if problem:  # named as sent: JSON answers escape what is not ASCII
+            errors[key] = problem
     errors.update({key: _("This field is required.") for key in required if key not in data})
     if errors:
         raise InvalidInput(fields=errors)

@@ -25,10 +25,12 @@ def create_user():
 
 @bp.post("/v1/tokens")
 def create_token():
-    data = json_body(allowed={"login", "password"}, required={"login", "password"})
-    token, record = accounts.create_api_token(data["login"], data["password"], ip=_ip())
+    data = json_body(allowed={"login", "password", "device"}, required={"login", "password"})
+    token, record = accounts.create_api_token(data["login"], data["password"], ip=_ip(),
+                                              device=data.get("device"))
     body = {"token": token, "expires_at": iso(record.expires_at),
-            "user": user_json(record.user, private=True)}
+            "user": user_json(record.user, private=True),
+            "device": accounts.remember_device(record.user, data.get("device"))}
     return jsonify(body), 201
 
 
@@ -121,8 +123,12 @@ OPENAPI_PATHS = {
     "/api/v1/tokens": {
         "post": {
             "summary": "Log in: get an API token (login is a username or an email, any case)",
+            "description": "`device`: the `device` of an earlier answer, if the client kept it. "
+                           "It lets this client log in while many failed guesses from "
+                           "elsewhere hold the account's ceiling (otherwise 429).",
             "requestBody": _body(
-                {"login": {"type": "string"}, "password": {"type": "string"}},
+                {"login": {"type": "string"}, "password": {"type": "string"},
+                 "device": {"type": "string"}},
                 ["login", "password"],
             ),
             "responses": {"201": _json("Token", "Created"), **AUTH_ERRORS, **ERRORS},
@@ -213,8 +219,10 @@ OPENAPI_SCHEMAS = {
             "token": {"type": "string"},
             "expires_at": {"type": "string", "format": "date-time"},
             "user": {"$ref": "#/components/schemas/User"},
+            "device": {"type": "string",
+                       "description": "known-device token: send it with the next login"},
         },
-        "required": ["token", "expires_at", "user"],
+        "required": ["token", "expires_at", "user", "device"],
     },
 }
 

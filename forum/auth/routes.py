@@ -1,6 +1,16 @@
 """Account pages: thin views that call forum.services.accounts."""
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -41,6 +51,17 @@ def begin_login_session(user, started) -> None:
     clear_session()
     session["sid"] = started.token
     session.permanent = True
+
+
+def remember_device(response, device: str) -> None:
+    """Keep the known-device token (accounts.authenticate) in a cookie that only the login
+    page receives, and that logout leaves in place."""
+    config = current_app.config
+    response.set_cookie(
+        config["KNOWN_DEVICE_COOKIE"], device, max_age=config["KNOWN_DEVICE_DAYS"] * 24 * 3600,
+        path=url_for("auth.login"), secure=config["SESSION_COOKIE_SECURE"], httponly=True,
+        samesite="Lax",
+    )
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -88,6 +109,7 @@ def login():
                 form.password.data,
                 ip=client_ip(),
                 user_agent=request.user_agent.string,
+                device=request.cookies.get(current_app.config["KNOWN_DEVICE_COOKIE"]),
             )
         except ServiceError as error:
             flash(error.message, "error")
@@ -95,7 +117,9 @@ def login():
             headers = {"Retry-After": str(error.retry_after)} if error.status == 429 else {}
             return render_template("auth/login.html", form=form), status, headers
         begin_login_session(started.record.user, started)
-        return redirect(safe_next(form.next.data, url_for("main.index")))
+        response = redirect(safe_next(form.next.data, url_for("main.index")))
+        remember_device(response, started.device)
+        return response
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status

@@ -139,8 +139,11 @@ def _joined() -> list[int]:
     return found
 
 
-def _require_joined(room_id: int) -> None:
+def _require_joined(user, room_id: int) -> None:
+    """Refuse events about a room this socket has not joined: with the room's own refusal
+    (not_found for a room the user may not enter, site roles included), else forbidden."""
     if not registry.in_room(request.sid, room_id):
+        chat.get_room(user, room_id)
         raise PermissionDenied(_("Join this room first."))
 
 
@@ -154,7 +157,7 @@ def _leave(room_id: int) -> None:
 def _in_room(user, room_id: int, action):
     """Run a service call about a joined room; a user who may no longer enter the room
     (membership lost) leaves it, so its broadcasts stop too."""
-    _require_joined(room_id)
+    _require_joined(user, room_id)
     try:
         return action()
     except (NotFound, PermissionDenied):
@@ -235,10 +238,11 @@ def on_edit_message(user, info, payload):
 
 @_event("delete_message")
 def on_delete_message(user, info, payload):
-    """Delete your own message, or any as a moderator; the room gets message_updated."""
+    """Delete your own message, or as a moderator any message of a room you are in; the
+    room gets message_updated."""
     message_id = require_id(_fields(payload, {"id"})["id"], "id")
-    message = chat.get_message(user, message_id, moderating=True)
-    _require_joined(message.room_id)
+    message = chat.get_message(user, message_id)
+    _require_joined(user, message.room_id)
     message = chat.delete_message(user, message_id)
     return {"ok": True, "message": message_json(message, viewer=user)}
 

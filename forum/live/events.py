@@ -1,23 +1,28 @@
 """Handlers of the /live namespace (pages subscribe to updates; nothing is written here).
 
 Every event answers with an ack, `{ok: true}` or `{ok: false, error: {code, message}}`, and
-never raises: a bad payload must not cost the socket its connection. The reader is looked
-up again at every event (forum.services.accounts.socket_session_user()), so a logout, an
-expired session or a lost membership counts from the next event on: then the socket also
-leaves the rooms of the questions it may no longer read.
+never raises: a bad payload must not cost the socket its connection.
+
+A socket that connects with a live login session joins its session's and its user's private
+rooms (forum.realtime.registry), so that access lost elsewhere reaches it at once, on any
+process: a logout, a password change or reset and account deletion disconnect it (the page
+may connect again, anonymously); a removal from a private group or a role change takes it
+out of the rooms of the questions it may no longer read (forum.services.watchers). The
+reader is also looked up again at every event (socket_session_user()), and the socket then
+leaves the rooms of questions it may no longer read (an expired session, say).
 """
 
 import logging
 
 from flask import request
 from flask_babel import gettext as _
-from flask_socketio import join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 
 from forum.errors import NotFound, socket_error, socket_internal_error
 from forum.extensions import socketio
-from forum.realtime import LIVE_NAMESPACE, question_room
+from forum.realtime import LIVE_NAMESPACE, question_room, registry
 from forum.services import inputs, uow
-from forum.services.accounts import socket_session_user
+from forum.services.accounts import socket_session_channels, socket_session_user
 from forum.services.qa import get_question
 
 log = logging.getLogger(__name__)
@@ -28,8 +33,28 @@ MAX_WATCHED = 20  # a page watches one question, and each tab has its own socket
 
 @socketio.on("connect", namespace=LIVE_NAMESPACE)
 def on_connect(auth=None):
-    """Anyone may watch public pages, anonymous readers included."""
+    """Anyone may watch public pages, anonymous readers included; a signed-in socket joins
+    its login session's and its user's private rooms."""
+    try:
+        channels = socket_session_channels()
+    except Exception:  # never a TypeError out of here: Flask-SocketIO would call us again
+        log.exception("/live connect failed")
+        uow.rollback()
+        raise ConnectionRefusedError("internal") from None
+    if channels:
+        for channel in channels:
+            join_room(channel, namespace=LIVE_NAMESPACE)
+        registry.register_live_socket(request.sid, channels)
     return True
+
+
+@socketio.on("disconnect", namespace=LIVE_NAMESPACE)
+def on_disconnect(reason=None):
+    """Forget the socket (if it was signed in)."""
+    try:
+        registry.forget_live_socket(request.sid)
+    except Exception:
+        log.exception("/live disconnect cleanup failed (sid %s)", request.sid)
 
 
 def _question_id(payload) -> tuple[int | None, dict | None]:
@@ -54,19 +79,24 @@ def _watched() -> list[int]:
     return found
 
 
-def _readable(user, question_id: int) -> bool:
+def _readable(user, question_id: int):
+    """The question if this reader may read it, else None."""
     try:
-        get_question(user, question_id)
+        return get_question(user, question_id)
     except NotFound:
-        return False
-    return True
+        return None
+
+
+def _leave(question_id: int) -> None:
+    leave_room(question_room(question_id), namespace=LIVE_NAMESPACE)
+    registry.forget_watch(request.sid, [question_id])
 
 
 def _prune(user) -> None:
     """Leave the rooms of questions this reader may no longer read (logout, membership)."""
     for question_id in _watched():
         if not _readable(user, question_id):
-            leave_room(question_room(question_id), namespace=LIVE_NAMESPACE)
+            _leave(question_id)
 
 
 def _safely(handler):
@@ -96,12 +126,23 @@ def on_watch_question(payload=None):
         return refusal
     user = socket_session_user()
     _prune(user)
-    if not _readable(user, question_id):
+    question = _readable(user, question_id)
+    if question is None:
         return socket_error("not_found", _("No such question."))
     watched = _watched()
     if question_id not in watched and len(watched) >= MAX_WATCHED:
         return socket_error("too_many", _("At most %(n)d items.", n=MAX_WATCHED))
     join_room(question_room(question_id), namespace=LIVE_NAMESPACE)
+    if user is not None:
+        registry.record_watch(request.sid, question_id)
+        if question.group.private or question.is_deleted:
+            # Access taken away between the check above and the join looked for this
+            # socket's rooms before it was in this one: ask again, in a fresh transaction
+            # (SQLite would answer from the first read's snapshot).
+            uow.rollback()
+            if _readable(socket_session_user(), question_id) is None:
+                _leave(question_id)
+                return socket_error("not_found", _("No such question."))
     return {"ok": True}
 
 
@@ -112,6 +153,6 @@ def on_unwatch_question(payload=None):
     question_id, refusal = _question_id(payload)
     if refusal:
         return refusal
-    leave_room(question_room(question_id), namespace=LIVE_NAMESPACE)
+    _leave(question_id)
     _prune(socket_session_user())
     return {"ok": True}

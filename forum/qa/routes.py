@@ -277,18 +277,18 @@ def edit_question(question_id):
         raise PermissionDenied(_("You can only edit your own posts."))
     form = EditQuestionForm(title=item.title, body=item.body_source,
                             tags=" ".join(t.name for t in item.tags))
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         check_form(form)
         try:
             qa.edit_question(user, question_id, title=form.title.data, body=form.body.data,
                              tags=form.tags.data)
         except ServiceError as error:
-            status, _headers = show_on_form(form, error)
+            status, headers = show_on_form(form, error)
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(url_for("qa.question", question_id=question_id))
-    return render_template("qa/edit.html", form=form, q=item, post=None), status
+    return render_template("qa/edit.html", form=form, q=item, post=None), status, headers
 
 
 @bp.route(f"{POST}/edit", methods=["GET", "POST"])
@@ -300,17 +300,17 @@ def edit_post(post_id):
         raise PermissionDenied(_("You can only edit your own posts."))
     form = PostForm(body=item.body_source)
     form.body.label.text = _("Answer") if item.is_answer else _("Reply")
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         check_form(form)
         try:
             qa.edit_post(user, post_id, form.body.data)
         except ServiceError as error:
-            status, _headers = show_on_form(form, error)
+            status, headers = show_on_form(form, error)
         else:
             flash(_("Your changes are saved."), "success")
             return redirect(_post_url(item))
-    return render_template("qa/edit.html", form=form, q=item.question, post=item), status
+    return render_template("qa/edit.html", form=form, q=item.question, post=item), status, headers
 
 
 @bp.route(f"{QUESTION}/delete", methods=["GET", "POST"])

@@ -3,8 +3,9 @@ and what goes out on them.
 
 - `live`: the /live emits (question pages follow their posts, edits and scores).
 - `chat`: the /chat emits (messages, edits, typing).
-- `registry`: which /chat sockets belong to which login session, API token or user, so that
-  ending one ends its sockets on every process.
+- `registry`: which /chat and signed-in /live sockets belong to which login session, API
+  token or user, so that ending one ends its sockets on every process, and losing access
+  to a private question takes them out of its room.
 - `presence`: who is in a chat room, throttled, across processes.
 
 Services call these after their commit. This package imports only flask, flask_socketio,
@@ -14,7 +15,8 @@ blueprint: it is the floor they stand on.
 Every /chat socket joins private Socket.IO rooms named after its user (`user:<id>`) and its
 credential (`session:<sha256 of the login session token>` or `token:<API token id>`); the
 sockets that joined a chat room are in `room:<id>`. A /live socket reading a question page is
-in `question:<id>`.
+in `question:<id>`; one that connected with a live login session is also in its session's and
+its user's private rooms of the /live namespace.
 """
 
 CHAT_NAMESPACE = "/chat"

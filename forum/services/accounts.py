@@ -8,11 +8,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
-from flask import current_app, session, url_for
+from flask import current_app, session
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -33,7 +35,8 @@ from forum.markup import render_markdown
 from forum.models import ROLES, ApiToken, LoginSession, PasswordReset, User, utcnow
 from forum.realtime import registry, session_channel, token_channel, user_channel
 from forum.security import common_passwords, new_token, token_hash
-from forum.services.inputs import text
+from forum.services import watchers
+from forum.services.inputs import header_text, text
 from forum.services.uow import after_commit, savepoint, transactional, unit_of_work
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
@@ -164,12 +167,15 @@ def register_user(username, email, password, display_name=None, *, role: str = "
     return user
 
 
-def authenticate(login, password, *, ip: str = "", system: bool = False) -> User:
+def authenticate(login, password, *, ip: str = "", device=None, system: bool = False) -> User:
     """Check a username-or-email and password; raises Unauthorized or RateLimited.
 
     Limits: every attempt counts per IP; failures count per account and IP (a short lockout
     that an attacker elsewhere cannot cause) and per account (a high ceiling against
-    attacks spread over many addresses). Success clears the account-and-IP count.
+    attacks spread over many addresses). A known device of this account (`device`, the token
+    remember_device() gave it at an earlier login) skips that ceiling, so guessing from many
+    addresses never locks the owner out; its own failures count per device instead. Success
+    clears the account-and-IP and the device counts.
     """
     if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
         raise Unauthorized(_("Wrong username, email or password."))
@@ -177,8 +183,10 @@ def authenticate(login, password, *, ip: str = "", system: bool = False) -> User
     if not system:
         ratelimit.hit("LIMIT_LOGIN_PER_IP", "login-ip", ip or "unknown")
         ratelimit.check("LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP", "login-fail", f"{account}|{ip}")
-        ratelimit.check("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "login-fail-acct", account)
     user = find_user_by_login(account)
+    device_id = None if system else _trusted_device_id(device, user)
+    if not system and device_id is None:
+        ratelimit.check("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "login-fail-acct", account)
     if user is None or not user.password_hash or len(password) > PASSWORD_MAX:
         check_password_hash(_DUMMY_HASH, password[:PASSWORD_MAX])
         ok = False
@@ -188,16 +196,61 @@ def authenticate(login, password, *, ip: str = "", system: bool = False) -> User
         if not system:
             ratelimit.count("LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP", "login-fail", f"{account}|{ip}")
             ratelimit.count("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "login-fail-acct", account)
+            if device_id is not None:
+                ratelimit.count("LIMIT_LOGIN_FAILURES_PER_DEVICE", "login-fail-device", device_id)
         raise Unauthorized(_("Wrong username, email or password."))
     if not system:
         ratelimit.reset("LIMIT_LOGIN_FAILURES_PER_ACCOUNT_IP", "login-fail", f"{account}|{ip}")
+        if device_id is not None:
+            ratelimit.reset("LIMIT_LOGIN_FAILURES_PER_DEVICE", "login-fail-device", device_id)
     return user
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="tacit-known-device")
+
+
+def _known_device_id(device, user: User | None) -> str | None:
+    """The device id in a known-device token issued to `user` and not expired, else None."""
+    if user is None or not isinstance(device, str) or not device or len(device) > 256:
+        return None
+    try:
+        data = _device_signer().loads(
+            device, max_age=current_app.config["KNOWN_DEVICE_DAYS"] * 24 * 3600)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id or not isinstance(data.get("d"), str):
+        return None
+    return data["d"]
+
+
+def _trusted_device_id(device, user: User | None) -> str | None:
+    """The known device's id, unless too many failures came from it: then it is treated as
+    an unknown browser again (a stolen token does not buy unlimited guesses)."""
+    device_id = _known_device_id(device, user)
+    if device_id is None:
+        return None
+    try:
+        ratelimit.check("LIMIT_LOGIN_FAILURES_PER_DEVICE", "login-fail-device", device_id)
+    except RateLimited:
+        return None
+    return device_id
+
+
+def remember_device(user: User, device=None) -> str:
+    """A signed known-device token for `user`, to keep for the next login (the browser's
+    cookie, an API client's `device`); it keeps the device id of `device` when that already
+    is a token of this user's, and carries no secret: it only names a device that knew the
+    password once."""
+    device_id = _known_device_id(device, user) or new_token()[:22]
+    return _device_signer().dumps({"u": user.id, "d": device_id})
 
 
 @dataclass
 class StartedSession:
     token: str
     record: LoginSession
+    device: str = ""  # a known-device token for the browser (login() sets it)
 
 
 @transactional
@@ -211,18 +264,26 @@ def start_session(user: User, *, ip: str = "", user_agent: str = "") -> StartedS
         created_at=now,
         last_seen_at=now,
         expires_at=now + timedelta(days=current_app.config["LOGIN_SESSION_DAYS"]),
-        ip=(ip or "")[:64],
-        user_agent=(user_agent or "")[:255],
+        # Headers may carry NUL and other control characters (PostgreSQL cannot store NUL).
+        ip=header_text(ip, 64),
+        user_agent=header_text(user_agent, 255),
     )
     db.session.add(record)
     return StartedSession(token=token, record=record)
 
 
 @transactional
-def login(login_name, password, *, ip: str = "", user_agent: str = "") -> StartedSession:
-    """Authenticate and start a session; raises Unauthorized or RateLimited."""
-    user = authenticate(login_name, password, ip=ip)
-    return start_session(user, ip=ip, user_agent=user_agent)
+def login(login_name, password, *, ip: str = "", user_agent: str = "",
+          device=None) -> StartedSession:
+    """Authenticate and start a session; raises Unauthorized or RateLimited.
+
+    `device` is the browser's known-device token, if it has one; the started session carries
+    the token to keep (StartedSession.device).
+    """
+    user = authenticate(login_name, password, ip=ip, device=device)
+    started = start_session(user, ip=ip, user_agent=user_agent)
+    started.device = remember_device(user, device)
+    return started
 
 
 # Every page view and every socket event looks its credential up: the statements are built
@@ -322,12 +383,13 @@ def _clean_list(value, field: str, errors: dict) -> list[str]:
 
 @transactional
 def update_profile(actor: User, user: User, *, display_name=None, locale=None, bio=None,
-                   languages=None, expertise=None, **details) -> User:
+                   languages=None, expertise=None, system: bool = False, **details) -> User:
     """Change profile fields given (None leaves a field as it is).
 
     Fields: display name, interface language, Markdown bio, region, country, organization,
-    languages and expertise lists. Self or admin only; raises PermissionDenied or
-    InvalidInput naming each bad field.
+    languages and expertise lists. Self or admin only; raises PermissionDenied,
+    InvalidInput naming each bad field, or RateLimited: a change counts against the acting
+    user's LIMIT_EDIT_PER_USER (not for system work, nor a change of language alone).
     """
     if actor.id != user.id and not actor.is_admin:
         raise PermissionDenied(_("You can only change your own profile."))
@@ -350,15 +412,15 @@ def update_profile(actor: User, user: User, *, display_name=None, locale=None, b
     for name, value in (("languages", languages), ("expertise", expertise)):
         if value is not None:
             cleaned[name] = _clean_list(value, name, errors)
-    rendered = None
     if bio is not None:
         bio = text(bio, "bio", errors)
         if len(bio) > BIO_MAX:
             errors.setdefault("bio", _("Use at most %(n)d characters.", n=BIO_MAX))
-        else:
-            rendered = render_markdown(bio)
     if errors:
         raise InvalidInput(fields=errors)
+    if not system and (display_name is not None or bio is not None or cleaned):
+        ratelimit.hit("LIMIT_EDIT_PER_USER", "edit", str(actor.id))
+    rendered = render_markdown(bio) if bio is not None else None
     if display_name is not None:
         user.display_name = display_name or user.username or ""
     if locale is not None:
@@ -417,11 +479,15 @@ def request_password_reset(email, *, ip: str = "") -> None:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute URL for emails, on FORUM_BASE_URL when it is set."""
+    """An absolute URL for mail, built on BASE_URL (FORUM_BASE_URL) and never on the Host
+    header of the request that caused the mail; RuntimeError when BASE_URL is not set."""
     base = current_app.config.get("BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    if not base:
+        raise RuntimeError("FORUM_BASE_URL is not set: mail with links cannot be sent")
+    parts = urlsplit(base)
+    adapter = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/",
+                                       url_scheme=parts.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def _live_reset(token) -> PasswordReset | None:
@@ -506,9 +572,18 @@ def delete_account(user: User, password) -> None:
 
 
 @transactional
-def create_api_token(login_name, password, *, ip: str = "") -> tuple[str, ApiToken]:
-    """Log in for the API: returns the raw token (shown once) and its record."""
-    user = authenticate(login_name, password, ip=ip)
+def create_api_token(login_name, password, *, ip: str = "",
+                     device=None) -> tuple[str, ApiToken]:
+    """Log in for the API: returns the raw token (shown once) and its record.
+
+    `device` is a known-device token from an earlier login (remember_device()), if the client
+    kept one; InvalidInput when it is not text.
+    """
+    errors: dict = {}
+    device = text(device, "device", errors)
+    if errors:
+        raise InvalidInput(fields=errors)
+    user = authenticate(login_name, password, ip=ip, device=device)
     return issue_api_token(user)
 
 
@@ -611,6 +686,16 @@ def socket_session_user() -> User | None:
     return found[0] if found else None
 
 
+def socket_session_channels() -> tuple[str, ...]:
+    """The private Socket.IO rooms of the live login session behind a /live connect (its
+    cookie): the session's and its user's; () for an anonymous reader or an ended session."""
+    found = session_user(session.get("sid"), touch=False)
+    if found is None:
+        return ()
+    user, record = found
+    return (session_channel(record.token_hash), user_channel(user.id))
+
+
 @transactional
 def revoke_api_token(record: ApiToken) -> None:
     """Revoke a token at once."""
@@ -628,5 +713,9 @@ def set_role(actor: User | None, username, role) -> User:
     user = get_user_by_username(username)
     if actor is not None and user.id == actor.id and role != "admin":
         raise Conflict(_("Administrators cannot remove their own administrator role."))
+    if user.role != role:
+        # An admin reads every private group, a moderator deleted questions: a demotion
+        # takes the person's /live sockets out of what they may no longer read.
+        after_commit(watchers.end_lost_access, user.id)
     user.role = role
     return user

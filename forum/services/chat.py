@@ -66,10 +66,13 @@ def clean_body(value, errors: dict) -> str:
 
 
 def clean_client_id(value, errors: dict) -> str:
-    """The sender's own id for a message: 1 to 64 characters."""
+    """The sender's own id for a message: 1 to 64 characters (text a database can store)."""
     if not isinstance(value, str):
         errors["client_id"] = _("Must be text.")
         return ""
+    value = inputs.text(value, "client_id", errors)
+    if "client_id" in errors:
+        return value
     if not value:
         errors["client_id"] = _("This field is required.")
     elif len(value) > CLIENT_ID_MAX:
@@ -144,8 +147,9 @@ def may_enter(user, room_id) -> bool:
 
 
 def get_room(user, room_id) -> ChatRoom:
-    """A room `user` may enter. Raises NotFound (unknown, private or someone else's direct
-    room) or PermissionDenied (a public group's room, to a non-member)."""
+    """A room `user` may enter. Raises NotFound (unknown, a private group's room to anyone
+    outside the group, site roles included, or someone else's direct room) or
+    PermissionDenied (a public group's room, to a non-member)."""
     require_user(user)
     ident = as_id(room_id)
     row = db.session.execute(_ROOM_AND_MEMBERSHIP, {"room_id": ident, "user_id": user.id}
@@ -161,7 +165,9 @@ def _enterable(user, row) -> ChatRoom:
     room, membership = row[0], row[1]
     if can_enter(user, room, is_member=membership is not None):
         return room
-    if room.is_group and permissions.can_view_group(user, room.group, is_member=False):
+    # A public group's room is no secret: say why it stays shut. A private group's room is
+    # "not found" to everyone outside it, admins included (who may see the group itself).
+    if room.is_group and not room.group.private:
         raise PermissionDenied(_("Join the group to take part in its chat."))
     raise NotFound(_("No such chat room."))
 
@@ -441,16 +447,14 @@ def history(user, room_id, *, before=None, after=None, limit=HISTORY_DEFAULT
     return list(reversed(rows[:limit])), len(rows) > limit
 
 
-def get_message(user, message_id, *, moderating: bool = False) -> ChatMessage:
-    """A message of a room `user` may enter (moderating: any room, for moderators).
-    Raises NotFound."""
+def get_message(user, message_id) -> ChatMessage:
+    """A message of a room `user` may enter. Raises NotFound, for site moderators and admins
+    too: nobody outside a room reads (or deletes, or learns of) its messages."""
     require_user(user)
     ident = as_id(message_id)
     message = db.session.get(ChatMessage, ident) if ident else None
     if message is None:
         raise NotFound(_("No such message."))
-    if moderating and permissions.is_moderator(user):
-        return message
     if not can_enter(user, message.room):
         raise NotFound(_("No such message."))
     return message
@@ -462,7 +466,8 @@ def may_edit(user, message: ChatMessage) -> bool:
 
 
 def may_delete(user, message: ChatMessage) -> bool:
-    """Authors delete their own messages, moderators any message."""
+    """Authors delete their own messages, moderators any message of a room they may enter
+    (get_message() refuses the others first)."""
     return permissions.is_user(user) and (message.author_id == user.id
                                           or permissions.is_moderator(user))
 
@@ -474,10 +479,11 @@ def may_promote(user, message: ChatMessage) -> bool:
 
 
 @transactional
-def edit_message(user, message_id, body) -> ChatMessage:
+def edit_message(user, message_id, body, *, system: bool = False) -> ChatMessage:
     """Change the text of your own message; the text it replaces is kept as a revision.
 
-    Raises NotFound, PermissionDenied, InvalidInput.
+    Raises NotFound, PermissionDenied, InvalidInput or RateLimited: an edit counts against
+    LIMIT_CHAT_PER_USER like a message (skipped for system work and for an unchanged text).
     """
     errors: dict = {}
     body = clean_body(body, errors)
@@ -490,6 +496,8 @@ def edit_message(user, message_id, body) -> ChatMessage:
         raise InvalidInput(fields=errors)
     if body == message.body_source:
         return message
+    if not system:
+        _rate_limit(user)
     rendered = render_markdown(body)
     db.session.add(ChatMessageRevision(
         message_id=message.id, body_source=message.body_source,
@@ -503,9 +511,9 @@ def edit_message(user, message_id, body) -> ChatMessage:
 
 @transactional
 def delete_message(user, message_id) -> ChatMessage:
-    """Soft-delete a message: its author, or a moderator (any room). Raises NotFound or
-    PermissionDenied; deleting twice changes nothing."""
-    message = get_message(user, message_id, moderating=True)
+    """Soft-delete a message: its author, or a moderator who may enter its room. Raises
+    NotFound or PermissionDenied; deleting twice changes nothing."""
+    message = get_message(user, message_id)
     if not may_delete(user, message):
         raise PermissionDenied(_("You can only delete your own messages."))
     if message.is_deleted:
@@ -517,9 +525,9 @@ def delete_message(user, message_id) -> ChatMessage:
 
 
 def revisions_of(user, message_id) -> tuple[ChatMessage, list[ChatMessageRevision]]:
-    """A message and the earlier texts it replaced, oldest first (readers of the room, or
-    moderators)."""
-    message = get_message(user, message_id, moderating=True)
+    """A message and the earlier texts it replaced, oldest first (readers of the room only).
+    Raises NotFound."""
+    message = get_message(user, message_id)
     revisions = list(db.session.scalars(
         select(ChatMessageRevision).where(ChatMessageRevision.message_id == message.id)
         .order_by(ChatMessageRevision.id)))
@@ -662,16 +670,16 @@ def chat_source_of(question_id: int) -> tuple[int, int] | None:
 
 
 def end_sockets_for_session(token: str | None) -> int:
-    """Disconnect the /chat sockets opened with one login session (by its raw token), on
-    every process. Call after the session ended (logout)."""
+    """Disconnect the /chat and /live sockets opened with one login session (by its raw
+    token), on every process. Call after the session ended (logout)."""
     if not token or not isinstance(token, str):
         return 0
     return registry.end_session_sockets(token_hash(token))
 
 
 def end_sockets_for_user(user_id: int) -> int:
-    """Disconnect every /chat socket of a user, on every process (password change or reset,
-    account deletion, all sessions ended)."""
+    """Disconnect every /chat and signed-in /live socket of a user, on every process
+    (password change or reset, account deletion, all sessions ended)."""
     return registry.end_user_sockets(user_id)
 
 

@@ -11,7 +11,7 @@ from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.markup import render_markdown
 from forum.models import ChatRoom, Group, GroupMembership, User
-from forum.services import chat
+from forum.services import chat, watchers
 from forum.services.accounts import get_user_by_username
 from forum.services.uow import after_commit, savepoint, transactional
 
@@ -125,6 +125,8 @@ def _remove_membership(group: Group, user: User) -> bool:
         db.session.execute(update(Group).where(Group.id == group.id)
                            .values(member_count=Group.member_count - 1))
         after_commit(chat.end_room_access, user.id, group.id)
+        if group.private:  # a public group's questions stay readable to everyone
+            after_commit(watchers.end_lost_access, user.id)
     return bool(result.rowcount)
 
 

@@ -7,6 +7,7 @@ raises anything but a ServiceError: odd values (booleans, floats, "²", huge num
 refusals, never a ValueError or an overflow in the database.
 """
 
+import re
 import unicodedata
 
 from flask_babel import gettext as _
@@ -17,6 +18,14 @@ from forum.errors import InvalidInput, PermissionDenied
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 ID_DIGITS = len(str(MAX_ID))  # longer digit strings are refused before int() reads them
 TAG_MAX_LEN = 30
+JSON_MAX_DEPTH = 16  # no request body of ours nests deeper than 3
+# What no text column can take: NUL (PostgreSQL refuses it) and lone surrogates (no UTF-8
+# encoding exists for them; JSON "\ud800" escapes and socket payloads can carry them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Control characters stripped from bodies: C0 but tab, line feed and carriage return; DEL.
+_BODY_CONTROLS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What a header value we keep (a User-Agent) may not hold: controls, lone surrogates.
+_HEADER_JUNK = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 # -- ids --------------------------------------------------------------------------------
@@ -76,23 +85,72 @@ def require_id(value, field: str, *, minimum: int = 1) -> int:
 # -- text -------------------------------------------------------------------------------
 
 
+def unstorable(value: str) -> str | None:
+    """Why no database could store this text (a NUL, a lone surrogate), or None."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
+        return _("Remove the NUL characters: they cannot be stored.")
+    return _("Remove the characters that are not valid Unicode (lone surrogates).")
+
+
+def json_problem(value) -> str | None:
+    """Why a decoded JSON value cannot be taken as it is (nested deeper than
+    JSON_MAX_DEPTH, or text that cannot be stored anywhere in it), or None.
+
+    Walks without recursion, so no nesting the decoder accepted can overflow the stack.
+    """
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            reason = unstorable(item)
+            if reason:
+                return reason
+        elif isinstance(item, (list, dict)):
+            if depth > JSON_MAX_DEPTH:
+                return _("Nested too deeply: at most %(n)d levels.", n=JSON_MAX_DEPTH)
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+                pending.extend((child, depth + 1) for child in item.values())
+            else:
+                pending.extend((child, depth + 1) for child in item)
+    return None
+
+
 def text(value, field: str, errors: dict) -> str:
     """`value` as text: None counts as empty; anything else but a string records
-    "Must be text." in errors[field]."""
+    "Must be text." in errors[field], and so does text no database can store (a NUL, a
+    lone surrogate) with its own reason."""
     if value is None:
         return ""
     if not isinstance(value, str):
         errors[field] = _("Must be text.")
         return ""
+    reason = unstorable(value)
+    if reason:
+        errors[field] = reason
+        return ""
     return value
+
+
+def header_text(value, max_len: int) -> str:
+    """A request header's value (a User-Agent) as we keep it: text without control
+    characters or lone surrogates, at most `max_len` characters; anything else is ""."""
+    if not isinstance(value, str):
+        return ""
+    return _HEADER_JUNK.sub("", value)[:max_len]
 
 
 def clean_body(value, errors: dict, *, max_len: int, field: str = "body",
                none_is_empty: bool = True) -> str:
-    """Markdown of 1 to `max_len` characters, not only spaces, with Unix line ends.
+    """Markdown of 1 to `max_len` characters, not only spaces, with Unix line ends and
+    without control characters other than tab and line ends (they would only confuse
+    what reads the source: search snippets mark matches with U+0001 and U+0002).
 
     None counts as empty text unless `none_is_empty` is False (then it is "Must be text.").
-    Records the refusal in errors[field].
+    Records the refusal in errors[field] (a NUL or a lone surrogate is one, see text()).
     """
     if value is None and not none_is_empty:
         errors[field] = _("Must be text.")
@@ -100,7 +158,7 @@ def clean_body(value, errors: dict, *, max_len: int, field: str = "body",
     body = text(value, field, errors)
     if field in errors:
         return body
-    body = body.replace("\r\n", "\n")
+    body = _BODY_CONTROLS.sub("", body.replace("\r\n", "\n"))
     if not body.strip():
         errors[field] = _("Write something first.")
     elif len(body) > max_len:

@@ -116,6 +116,12 @@ def _check_posting(author: User, body: str, *, system: bool) -> None:
     ratelimit.hit("LIMIT_POST_PER_USER", "post", str(author.id))
 
 
+def _check_editing(editor: User, *, system: bool) -> None:
+    """Editing rate limit (each edit renders Markdown again); skipped for system work."""
+    if not system:
+        ratelimit.hit("LIMIT_EDIT_PER_USER", "edit", str(editor.id))
+
+
 # -- loading ----------------------------------------------------------------------------
 
 
@@ -271,8 +277,13 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
 
 
 @transactional
-def edit_question(editor: User, question_id, *, title=None, body=None, tags=None) -> Question:
-    """Edit title, body or tags; authors and moderators. Every version is kept."""
+def edit_question(editor: User, question_id, *, title=None, body=None, tags=None,
+                  system: bool = False) -> Question:
+    """Edit title, body or tags; authors and moderators. Every version is kept.
+
+    Raises NotFound, PermissionDenied, InvalidInput or RateLimited (LIMIT_EDIT_PER_USER,
+    skipped for system work; an edit that changes nothing does not count).
+    """
     require_user(editor)
     question = get_question(editor, question_id)
     if not permissions.can_edit(editor, question):
@@ -286,6 +297,7 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
     old_names = [t.name for t in question.tags]
     if (new_title, new_body, names) == (question.title, question.body_source, old_names):
         return question
+    _check_editing(editor, system=system)
     now = utcnow()
     if new_body != question.body_source:
         rendered = render_markdown(new_body)
@@ -306,8 +318,12 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
 
 
 @transactional
-def edit_post(editor: User, post_id, body) -> Post:
-    """Edit an answer or reply; authors and moderators. The old text stays in the history."""
+def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
+    """Edit an answer or reply; authors and moderators. The old text stays in the history.
+
+    Raises NotFound, PermissionDenied, InvalidInput or RateLimited (LIMIT_EDIT_PER_USER,
+    skipped for system work; an edit that changes nothing does not count).
+    """
     require_user(editor)
     post = get_post(editor, post_id)
     if not permissions.can_edit(editor, post):
@@ -318,6 +334,7 @@ def edit_post(editor: User, post_id, body) -> Post:
         raise InvalidInput(fields=errors)
     if body == post.body_source:
         return post
+    _check_editing(editor, system=system)
     rendered = render_markdown(body)
     now = utcnow()
     post.body_source, post.body_html = body, rendered.html

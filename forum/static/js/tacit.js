@@ -150,7 +150,12 @@
     // "connect" comes again after each reconnection: a new socket must watch again.
     socket.on("connect", () => socket.emit("watch_question", {question_id: questionId},
       (ack) => { question.dataset.live = ack && ack.ok ? "on" : "off"; }));
-    socket.on("disconnect", () => { question.dataset.live = "off"; });
+    socket.on("disconnect", (reason) => {
+      question.dataset.live = "off";
+      // The server ends the sockets of a login that ended (a logout elsewhere, a password
+      // change): go on as whoever the cookie now proves; a private page's watch then fails.
+      if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
+    });
     socket.on("post_created", (data) => added(data && data.post));
     socket.on("post_updated", (data) => updated(data && data.post));
     socket.on("question_updated", (data) => questionChanged(data && data.question));
