@@ -80,17 +80,23 @@ def register_socket(sid: str, info: SocketInfo) -> None:
     """Remember a connected socket (here, and in Redis when several processes share work)."""
     with _LOCK:
         _SOCKETS[sid] = info
+    # If Redis fails, the socket still works: each event re-checks its credential.
+    _record_in_redis(sid, info.channels, CHAT_NAMESPACE)
+
+
+def _record_in_redis(sid: str, channels: tuple[str, ...], namespace: str) -> None:
+    """List a socket under each of its private rooms in Redis (with several processes)."""
     client = redis.client()
     if client is None:
         return
     try:
         pipe = client.pipeline(transaction=False)
-        for channel in info.channels:
-            pipe.sadd(_key(channel), sid)
-            pipe.expire(_key(channel), REGISTRY_TTL)
+        for channel in channels:
+            pipe.sadd(_key(channel, namespace), sid)
+            pipe.expire(_key(channel, namespace), REGISTRY_TTL)
         pipe.execute()
-    except Exception:  # the socket still works; each event re-checks its credential
-        log.exception("chat: could not record socket %s in Redis", sid)
+    except Exception:
+        log.exception("%s: could not record socket %s in Redis", namespace, sid)
 
 
 def forget_socket(sid: str) -> SocketInfo | None:
@@ -211,17 +217,8 @@ def register_live_socket(sid: str, channels: tuple[str, ...]) -> None:
     private rooms `channels` (here, and in Redis when several processes share work)."""
     with _LOCK:
         _LIVE[sid] = channels
-    client = redis.client()
-    if client is None:
-        return
-    try:
-        pipe = client.pipeline(transaction=False)
-        for channel in channels:
-            pipe.sadd(_key(channel, LIVE_NAMESPACE), sid)
-            pipe.expire(_key(channel, LIVE_NAMESPACE), REGISTRY_TTL)
-        pipe.execute()
-    except Exception:  # losing access then reaches this socket at its next event only
-        log.exception("live: could not record socket %s in Redis", sid)
+    # If Redis fails, losing access reaches this socket at its next event only.
+    _record_in_redis(sid, channels, LIVE_NAMESPACE)
 
 
 def forget_live_socket(sid: str) -> None:
