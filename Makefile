@@ -1,7 +1,7 @@
 # Tacit: `make run` serves the demo forum, `make test` runs every test. Both set themselves up.
-# Debian's own Python when it is there (what a fresh Debian machine runs); any other with
-# `make PYTHON=python3.12 ...`. See README, "Known problem", before serving on Python 3.11.
-PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+# The newest CPython 3.12+ on the PATH when there is one (CPython 3.11 has an open crash:
+# docs/known-issues.md), else Debian's own python3; any other with `make PYTHON=python3.13 ...`.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12; do $$p -c '' >/dev/null 2>&1 && { echo $$p; exit 0; }; done; test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app wsgi
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--no-emit-find-links
 
-.PHONY: lock run test serve require-base-url install install-test translations lint bench bench-chat clean
+.PHONY: lock run test serve require-base-url install install-serve install-test translations lint bench bench-chat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ $(VENV)/.installed: requirements/main.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $@
 
+$(VENV)/.installed-serve: requirements/serve.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet --require-hashes -r requirements/serve.txt
+	@touch $@
+
 $(VENV)/.installed-test: requirements/test.txt $(VENV)/.installed
 	$(BIN)/pip install --quiet --require-hashes -r requirements/test.txt
 	@touch $@
@@ -30,9 +34,11 @@ $(VENV)/.installed-test: requirements/test.txt $(VENV)/.installed
 lock: | $(BIN)/python
 	$(BIN)/pip install --quiet pip-tools
 	$(BIN)/pip-compile $(LOCK_OPTIONS) -o requirements/main.txt pyproject.toml
-	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra test -o requirements/test.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra serve -o requirements/serve.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra serve --extra test -o requirements/test.txt pyproject.toml
 
 install: $(VENV)/.installed translations
+install-serve: $(VENV)/.installed-serve translations
 install-test: $(VENV)/.installed-test translations
 
 # Compiled catalogs are build output, not committed.
@@ -41,6 +47,7 @@ translations: $(VENV)/.installed
 
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) markup rerender
 	FORUM_DEMO=$${FORUM_DEMO:-1}; if [ "$$FORUM_DEMO" != "0" ]; then $(FLASK) demo seed --if-empty; fi
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python wsgi.py
 
@@ -48,8 +55,9 @@ run: install
 # worker per process as Flask-SocketIO requires. Run several behind a proxy with
 # FORUM_REDIS_URL set to share rooms. FORUM_BASE_URL is required: links in mail are built
 # on it, and requests for any other host are refused.
-serve: require-base-url install
+serve: require-base-url install-serve
 	$(FLASK) db upgrade
+	$(FLASK) markup rerender
 	FORUM_ASYNC_MODE=gevent exec $(BIN)/gunicorn --worker-class gevent --workers 1 \
 	  --no-control-socket --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
@@ -82,13 +90,13 @@ lint: install-test
 
 # Load test: Tacit served by `make serve` beside bare Flask pages, on a 200,000-post forum
 # built once into bench/data/ (BENCH_QUESTIONS, BENCH_POSTS; uses wrk when installed).
-bench: install
+bench: install-serve
 	$(BIN)/python bench/run.py
 
 # Chat: fan-out (Tacit's /chat beside a bare Flask-SocketIO server, 50 and 200 sockets in one
 # room), then the soak (two servers on PostgreSQL + Redis at 127.0.0.1, one killed with
 # SIGKILL mid-run). Clients: Node's socket.io-client (bench/node, installed by npm ci).
-bench-chat: install
+bench-chat: install-serve
 	$(BIN)/python bench/chat_fanout.py
 	$(BIN)/python bench/chat_soak.py
 

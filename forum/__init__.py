@@ -1,5 +1,6 @@
 """Tacit: a community-of-practice forum. create_app() builds the Flask application."""
 
+import importlib.util
 import json
 import logging
 
@@ -64,6 +65,9 @@ def _configure_logging(app: Flask) -> None:
 def _init_extensions(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("postgresql") and importlib.util.find_spec("psycopg") is None:
+        raise RuntimeError("FORUM_DATABASE_URL names PostgreSQL but psycopg is not installed: "
+                           "install the extra, pip install 'tacit[postgresql]' (make serve does)")
     if uri.startswith("sqlite"):
         options.setdefault("connect_args", {})
         options["connect_args"].setdefault("timeout", 30)
@@ -87,8 +91,8 @@ def _init_extensions(app: Flask) -> None:
     app.config["RATELIMIT_ENABLED"] = True
     app.config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
     app.config["RATELIMIT_HEADERS_ENABLED"] = False
+    redis.init_app(app)  # first: it says which extra is missing when Redis is asked for
     limiter.init_app(app)
-    redis.init_app(app)
 
 
 def _load_user_from_session(req):

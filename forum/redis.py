@@ -11,8 +11,12 @@ forum is), so it is always the redis-py package, never this module.
 
 from __future__ import annotations
 
-import redis
 from flask import Flask, current_app
+
+try:  # an extra (`pip install tacit[redis]`): the embedded default runs without it
+    import redis
+except ImportError:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
+    redis = None
 
 EXTENSION = "tacit_redis"
 MAX_CONNECTIONS = 50  # per process
@@ -23,6 +27,9 @@ def init_app(app: Flask) -> None:
     """Build the app's client from REDIS_URL (None without one); it connects on first use."""
     url = app.config.get("REDIS_URL")
     client = None
+    if url and redis is None:
+        raise RuntimeError("FORUM_REDIS_URL is set but the redis package is not installed: "
+                           "install the extra, pip install 'tacit[redis]' (make serve does)")
     if url:
         # A blocking pool: a burst of disconnects waits for a connection instead of failing
         # with "Too many connections" (and losing registry and presence writes).

@@ -27,11 +27,11 @@ import functools
 import logging
 import re
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from gevent import monkey
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -197,7 +197,8 @@ _WRITE_WORD = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.I)
 def cooperative() -> bool:
     """True under gevent (make serve), where a wait inside SQLite's C code freezes the
     process."""
-    return monkey.is_module_patched("threading")
+    monkey = sys.modules.get("gevent.monkey")  # gevent is an extra: only loaded when serving
+    return monkey is not None and monkey.is_module_patched("threading")
 
 
 def _writes(statement: str) -> bool:
