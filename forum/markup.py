@@ -24,6 +24,7 @@ import re
 import sys
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 from xml.etree import ElementTree as etree
 
 import markdown
@@ -47,19 +48,18 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString, nearing_recursion_limit
 
-MARKUP_VERSION: int = 2
+MARKUP_VERSION: int = 3
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
     "strong", "em", "b", "i", "code", "pre", "blockquote",
-    "ul", "ol", "li", "a", "img",
+    "ul", "ol", "li", "a",
     "table", "thead", "tbody", "tr", "th", "td",
     "del", "sup", "sub",
 }  # fmt: skip
 # No style, id, name or on* anywhere: no CSS tricks, no DOM clobbering, no handlers.
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
     "th": {"align"},
     "td": {"align"},
     "ol": {"start"},
@@ -597,18 +597,40 @@ class _BudgetPreprocessor(Preprocessor):
         return lines
 
 
-class _UnsafeImageProcessor(Treeprocessor):
-    """Replace images whose src is not absolute http(s) by their alt text."""
+class _ImageLinkProcessor(Treeprocessor):
+    """Images become links: `![alt](https://host/x.png)` is rendered as a link reading
+    "alt (image: host)". An image from another site would load with the page and tell that
+    site who reads what (a tracking pixel), and costs bytes on a metered phone; a link loads
+    it only when the reader asks. Images whose src is not absolute http(s) keep only their
+    alt text. ("image" reads the same in English and French.)"""
 
     def run(self, root):
-        for el in root.iter("img"):
-            if not _is_web_url(el.get("src", "")):
-                alt = el.get("alt", "")
-                el.attrib.clear()
-                # A <span> is not allow-listed, so nh3 unwraps it and keeps the text.
-                el.tag = "span"
-                el.text = alt
+        stack = [(root, False)]  # (element, inside a link), without recursion
+        while stack:
+            el, in_link = stack.pop()
+            if el.tag == "img":
+                self._replace(el, in_link)
+                continue
+            stack.extend((child, in_link or el.tag == "a") for child in el)
         return None
+
+    @staticmethod
+    def _replace(el, in_link: bool) -> None:
+        src, alt = el.get("src", ""), (el.get("alt") or "").strip()
+        title = el.get("title")
+        el.attrib.clear()
+        if _is_web_url(src):
+            host = urlsplit(_URL_IGNORED.sub("", src)).hostname or ""
+            alt = f"{alt} (image: {host})" if alt else f"image: {host}"
+        if _is_web_url(src) and not in_link:  # a link inside a link is not HTML
+            el.tag = "a"
+            el.set("href", src)
+            if title:
+                el.set("title", title)
+        else:
+            # A <span> is not allow-listed, so nh3 unwraps it and keeps the text.
+            el.tag = "span"
+        el.text = alt
 
 
 class _ForumExtension(Extension):
@@ -638,7 +660,7 @@ class _ForumExtension(Extension):
         md.inlinePatterns.register(_BareUrlProcessor(_BARE_URL_RE, md), "bare_url", 115)
         md.inlinePatterns.register(_BacktickProcessor(BACKTICK_RE), "backtick", 190)  # as upstream
         # After inline processing (20) so every image exists.
-        md.treeprocessors.register(_UnsafeImageProcessor(md), "unsafe_image", 5)
+        md.treeprocessors.register(_ImageLinkProcessor(md), "unsafe_image", 5)
         for processor in md.inlinePatterns:
             if isinstance(processor, InlineProcessor):
                 processor.handleMatch = self.budget.counted(processor.handleMatch)
