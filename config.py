@@ -94,6 +94,10 @@ class Config:
         # people keep coming and going (a reconnect storm of n sockets would send n² events).
         self.CHAT_PRESENCE_SECONDS = max(
             0.0, float(os.environ.get("FORUM_CHAT_PRESENCE_SECONDS", "1")))
+        # Live /chat and /live sockets (counted together) per signed-in user and per client
+        # address (forum/realtime/caps.py; in Redis with several processes); 0: no cap.
+        self.SOCKETS_PER_USER = max(0, int(os.environ.get("FORUM_SOCKETS_PER_USER", "20")))
+        self.SOCKETS_PER_IP = max(0, int(os.environ.get("FORUM_SOCKETS_PER_IP", "60")))
         # Anonymous readers' pages are kept this many seconds (forum/pagecache.py); 0: never.
         self.PAGE_CACHE_SECONDS = max(0, int(os.environ.get("FORUM_PAGE_CACHE_SECONDS", "30")))
         self.SOCKETIO_ASYNC_MODE = os.environ.get("FORUM_ASYNC_MODE", "threading")
@@ -102,6 +106,8 @@ class Config:
         self.SMTP_URL = os.environ.get("FORUM_SMTP_URL") or None
         self.MAIL_FROM = os.environ.get("FORUM_MAIL_FROM", "Tacit <no-reply@localhost>")
         self.OUTBOX_DIR = os.environ.get("FORUM_OUTBOX_DIR") or str(instance_dir / "outbox")
+        # Seconds between queueing a mail and its delivery on the mail worker (forum/mail.py).
+        self.MAIL_DELAY = float(os.environ.get("FORUM_MAIL_DELAY", "0.25"))
         self.HTTPS = _flag("FORUM_HTTPS", False)
         # Links in mail are built on BASE_URL, never on a request's Host header; requests
         # for other hosts (plus FORUM_TRUSTED_HOSTS) are refused with 400. `make serve`
@@ -154,6 +160,19 @@ class BaseSettings:
     LIMIT_REGISTER_PER_IP = "10/minute;50/hour"
     LIMIT_PASSWORD_RESET_PER_IP = "5/minute;20/hour"
     LIMIT_PASSWORD_RESET_PER_ACCOUNT = "3/hour"
+    # Registration waits for the link mailed to the address (24 hours); an existing account's
+    # owner can confirm their address the same way; a locked-out owner can have a sign-in
+    # link mailed (30 minutes) that makes their browser a known device.
+    REGISTRATION_CONFIRM_HOURS = 24
+    EMAIL_CONFIRM_HOURS = 24
+    SIGN_IN_LINK_MINUTES = 30
+    # Mail to one address about registration (its confirmation link, or the warning that
+    # someone tried to register it again) and address confirmation: past this, nothing more
+    # is sent and the answer stays the same. Sign-in links count on their own, so that
+    # registration attempts with someone's address cannot keep their sign-in link away.
+    LIMIT_CONFIRMATION_MAIL_PER_ADDRESS = "3/hour"
+    LIMIT_SIGN_IN_MAIL_PER_ADDRESS = "3/hour"
+    LIMIT_SIGN_IN_LINK_PER_IP = "5/minute;20/hour"
     # One post (question, answer or reply) per 5 seconds per user, like Discourse's default.
     LIMIT_POST_PER_USER = "1/5seconds"
     # Edits of questions and posts, and profile (bio) changes, per editing user: each one
@@ -181,6 +200,8 @@ class TestConfig(Config):
         self.REDIS_URL = overrides.pop("REDIS_URL", None)
         # Tests see every write at once; tests/test_pagecache.py turns the cache on.
         self.PAGE_CACHE_SECONDS = overrides.pop("PAGE_CACHE_SECONDS", 0)
+        # Mail is delivered as soon as it is queued (the outbox helper waits for it).
+        self.MAIL_DELAY = overrides.pop("MAIL_DELAY", 0.0)
         # Every presence change sends at once; the throttle's own test turns it on.
         self.CHAT_PRESENCE_SECONDS = overrides.pop("CHAT_PRESENCE_SECONDS", 0)
         # The test client asks for http://localhost/: links in mail point there too.

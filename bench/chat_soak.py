@@ -189,7 +189,9 @@ def main() -> int:
     ports = {"A": free_port(), "B": free_port()}
     envs = {name: tacit_env(tmp / name, url, port, FORUM_REDIS_URL=REDIS_URL,
                             FORUM_REDIS_PREFIX=prefix,
-                            FORUM_SOCKETIO_CHANNEL=f"{prefix}-socketio")
+                            FORUM_SOCKETIO_CHANNEL=f"{prefix}-socketio",
+                            # every client comes from 127.0.0.1: no cap per address
+                            FORUM_SOCKETS_PER_IP="0")
             for name, port in ports.items()}
     servers: dict = {}
     nodes: list[NodeClients] = []

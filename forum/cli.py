@@ -35,10 +35,14 @@ def _fail(error: ServiceError) -> None:
     "--role", default="member", type=click.Choice(["member", "expert", "moderator", "admin"])
 )
 @click.option("--display-name", default=None)
-def create_user(username, email, password, role, display_name):
+@click.option("--email-confirmed", is_flag=True,
+              help="The address is known to be theirs (else they confirm it from their "
+                   "account page, or by a password reset).")
+def create_user(username, email, password, role, display_name, email_confirmed):
     """Create an account with a role (system work: no rate limit)."""
     try:
-        user = register_user(username, email, password, display_name, role=role, system=True)
+        user = register_user(username, email, password, display_name, role=role, system=True,
+                             email_confirmed=email_confirmed)
     except ServiceError as error:
         _fail(error)
     click.echo(f"created {user.username} ({user.role})")
@@ -95,7 +99,8 @@ def add_member(slug, username):
 
 @reputation_cli.command("recompute")
 def recompute_reputation():
-    """Recompute every user's reputation from the votes (fixes any drift)."""
+    """Recompute every user's public and private-group reputation from the votes (fixes
+    any drift, and points counted on the wrong side)."""
     changed = recompute_all()
     click.echo(f"reputation recomputed; {changed} account(s) changed")
 

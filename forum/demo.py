@@ -68,7 +68,7 @@ def _seed_users(now) -> dict[str, User]:
         user = db.session.scalar(select(User).where(User.username_key == username))
         if user is None:
             user = register_user(username, email, DEMO_PASSWORD, name, role=role,
-                                 locale=locale, system=True)
+                                 locale=locale, system=True, email_confirmed=True)
             update_profile(user, user, locale=locale, region=region, country=country,
                            organization=org, system=True)
             created.append(user.id)

@@ -78,6 +78,22 @@ class RateLimited(ServiceError):
         return _l("Too many attempts. Please wait a little and try again.")
 
 
+class AccountLocked(RateLimited):
+    """Too many failed logins on one account from many addresses (its ceiling): only a known
+    device of the account may try now. Answered as any RateLimited (429 rate_limited); the
+    login page offers the owner a sign-in link by email."""
+
+
+class TooManyConnections(ServiceError):
+    """A socket connect past SOCKETS_PER_USER or SOCKETS_PER_IP (forum.realtime.caps)."""
+
+    status, code = 429, "too_many_connections"
+
+    def default_message(self):
+        return _l("Too many connections are open: close another tab or window of the forum, "
+                  "then try again.")
+
+
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -144,6 +160,12 @@ def socket_refusal(error: ServiceError) -> dict:
     """The ack of a socket event that a service refused (retry_after when rate limited)."""
     extra = {"retry_after": error.retry_after} if isinstance(error, RateLimited) else {}
     return socket_error(error.code, error.message, error.fields, **extra)
+
+
+def socket_connect_refusal(error: ServiceError) -> tuple[str, dict]:
+    """The arguments of ConnectionRefusedError for a connect a cap refused: the client's
+    connect_error then carries {message: the code, data: the API's error object}."""
+    return error.code, socket_refusal(error)["error"]
 
 
 def socket_internal_error() -> dict:

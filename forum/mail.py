@@ -1,7 +1,25 @@
-"""Outgoing email: SMTP when FORUM_SMTP_URL is set, otherwise files in the outbox folder."""
+"""Outgoing email: SMTP when FORUM_SMTP_URL is set, otherwise files in the outbox folder.
 
+Delivery happens on a background worker of the process, never in the request that caused
+the mail: a reader waits neither for a slow SMTP server nor, by the time an answer takes,
+learns whether a mail went out (the password-reset and registration answers must not tell
+whether an address has an account). The worker takes a message MAIL_DELAY seconds after it
+was queued (FORUM_MAIL_DELAY, default 0.25), so the CPU it spends writing the message does
+not fall inside the answer that queued it either.
+
+Services queue mail with `after_commit(mail.send, ...)`, so nothing is sent for a write that
+rolls back. `flush()` waits for the queue (tests, and at exit so a command-line run loses
+nothing); a message SMTP refuses is kept in the outbox's `failed/` folder and logged.
+"""
+
+import atexit
+import logging
+import os
+import queue
 import smtplib
 import ssl
+import threading
+import time
 import uuid
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -23,18 +41,92 @@ def build_message(to: str, subject: str, body: str) -> EmailMessage:
     return message
 
 
+log = logging.getLogger(__name__)
+FLUSH_AT_EXIT = 15.0  # seconds a finishing process waits for its queued mail
+
+
+class _Sender:
+    """One worker thread per process (a greenlet under gevent) draining a queue of mail."""
+
+    def __init__(self) -> None:
+        self.queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.idle = threading.Condition(self.lock)
+        self.waiting = 0  # queued or being delivered
+        self.pid = None  # the process whose worker runs (a fork needs its own)
+
+    def put(self, message: EmailMessage, smtp_url: str | None, outbox: Path,
+            delay: float) -> None:
+        with self.lock:
+            if self.pid != os.getpid():
+                self.pid = os.getpid()
+                self.queue = queue.SimpleQueue()
+                self.waiting = 0
+                threading.Thread(target=self._run, args=(self.queue,), name="tacit-mail",
+                                 daemon=True).start()
+            self.waiting += 1
+            self.queue.put((message, smtp_url, outbox, time.monotonic() + delay))
+
+    def _run(self, jobs: queue.SimpleQueue) -> None:
+        while True:
+            message, smtp_url, outbox, not_before = jobs.get()
+            wait = not_before - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                deliver(message, smtp_url, outbox)
+            except Exception:  # noqa: BLE001 - one bad message must not stop the worker
+                log.exception("mail to %s failed; kept in %s", message["To"], outbox / "failed")
+                try:
+                    _write_outbox(message, outbox / "failed")
+                except OSError:
+                    log.exception("mail to %s lost: the outbox is not writable", message["To"])
+            finally:
+                with self.lock:
+                    self.waiting -= 1
+                    if self.waiting <= 0:
+                        self.idle.notify_all()
+
+    def flush(self, timeout: float) -> bool:
+        with self.lock:
+            if self.pid != os.getpid():
+                return True
+            return self.idle.wait_for(lambda: self.waiting <= 0, timeout)
+
+
+_sender = _Sender()
+
+
 def send(to: str, subject: str, body: str) -> None:
-    """Send one message; without SMTP it is written to the outbox so nothing is lost."""
-    message = build_message(to, subject, body)
-    url = current_app.config.get("SMTP_URL")
-    if url:
-        _send_smtp(url, message)
+    """Queue one message for delivery by SMTP, or to the outbox folder without SMTP."""
+    queue_message(build_message(to, subject, body))
+
+
+def queue_message(message: EmailMessage) -> None:
+    """Queue a message made by build_message() (which needs the app; this does not
+    compose anything, so it costs the same for any message)."""
+    _sender.put(message, current_app.config.get("SMTP_URL"),
+                Path(current_app.config["OUTBOX_DIR"]), current_app.config["MAIL_DELAY"])
+
+
+def flush(timeout: float = 10.0) -> bool:
+    """Wait until every queued message of this process is delivered (or kept as failed);
+    False if the timeout came first."""
+    return _sender.flush(timeout)
+
+
+atexit.register(flush, FLUSH_AT_EXIT)
+
+
+def deliver(message: EmailMessage, smtp_url: str | None, outbox: Path) -> None:
+    """Deliver one message now: by SMTP when a URL is configured, else into the outbox."""
+    if smtp_url:
+        _send_smtp(smtp_url, message)
     else:
-        _write_outbox(message)
+        _write_outbox(message, outbox)
 
 
-def _write_outbox(message: EmailMessage) -> Path:
-    outbox = Path(current_app.config["OUTBOX_DIR"])
+def _write_outbox(message: EmailMessage, outbox: Path) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = formatdate(usegmt=True)[5:25].replace(" ", "-").replace(":", "")
     name = f"{stamp}-{uuid.uuid4().hex}.eml"

@@ -69,3 +69,10 @@ def reset(setting: str, scope: str, key: str) -> None:
     ids = _key(scope, key)
     for item in _items(setting):
         limiter.limiter.clear(item, *ids)
+
+
+def quota(setting: str) -> tuple[int, int]:
+    """The longest window of config[setting]: (how many, per how many seconds), for telling
+    people what a limit allows."""
+    item = max(_items(setting), key=lambda limit: limit.get_expiry())
+    return item.amount, item.get_expiry()

@@ -23,7 +23,8 @@ def author_json(user: User | None) -> dict | None:
 
 
 def user_json(user: User, *, private: bool = False) -> dict:
-    """The user object; `private` adds what only the user themself sees (email)."""
+    """The user object; `private` adds what only the user themself sees (email, the
+    reputation earned in private groups)."""
     data = {
         "id": user.id,
         "username": user.username,
@@ -40,7 +41,10 @@ def user_json(user: User, *, private: bool = False) -> dict:
         "created_at": iso(user.created_at),
     }
     if private:
+        # Points earned in private groups: the public `reputation` never counts them.
+        data["private_reputation"] = user.private_reputation
         data["email"] = user.email
+        data["email_confirmed"] = user.email_confirmed_at is not None
         data["bio"] = user.bio_source
         data["locale"] = user.locale
     return data

@@ -5,6 +5,7 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, abort, current_app, g, request, url_for
 from flask_babel import get_locale
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 
@@ -68,7 +69,7 @@ def content_security_policy() -> str:
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' https: http:",
+            "img-src 'self'",  # no image from another site: posts link to them instead
             "font-src 'self'",
             "connect-src 'self'",
             "object-src 'none'",
@@ -77,6 +78,15 @@ def content_security_policy() -> str:
             "form-action 'self'",
         ]
     )
+
+
+def _signed_in() -> bool:
+    """Whether this response was made for a signed-in reader: a login session (pages) or an
+    API token (the API). Only signed-in readers can see private groups and chat, so this
+    covers every response with private content."""
+    if g.get("api_user") is not None:
+        return True
+    return bool(current_user and current_user.is_authenticated)
 
 
 def register_web_hooks(app: Flask) -> None:
@@ -113,7 +123,11 @@ def register_web_hooks(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if request.path.startswith("/api/") or getattr(g, "no_store", False):
+        if request.endpoint != "static" and _signed_in():
+            # Made for one reader: their name, their private groups, their DMs. No shared
+            # cache (a proxy, a library's gateway) may keep it, nor the browser's disk.
+            response.headers["Cache-Control"] = "private, no-store"
+        elif request.path.startswith("/api/") or getattr(g, "no_store", False):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -115,6 +115,22 @@ def newest_mail(outbox: Path, *, timeout: float = 5.0):
         time.sleep(0.1)
 
 
+def mail_to(outbox: Path, address: str, *, timeout: float = 10.0):
+    """The newest .eml in the outbox addressed to `address`, parsed; waits for the server
+    (whose mail worker writes it a moment after the answer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        files = sorted(outbox.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns,
+                       reverse=True) if outbox.exists() else []
+        for path in files:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+            if message["To"] == address:
+                return message
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no mail to {address} in {outbox} after {timeout}s")
+        time.sleep(0.1)
+
+
 def link_in(message, pattern: str = r"https?://\S+") -> str:
     """The first link in a mail's text body."""
     body = message.get_body(preferencelist=("plain",)).get_content()

@@ -180,12 +180,13 @@ def make_user(app):
     counter = {"n": 0}
 
     def make(username=None, *, password="correct horse battery", role="member",
-             email=None, display_name=None, locale="en"):
+             email=None, display_name=None, locale="en", email_confirmed=False):
         counter["n"] += 1
         username = username or f"user{counter['n']}"
         with app.app_context():
             user = register_user(username, email or f"{username}@example.org", password,
-                                 display_name, role=role, locale=locale, system=True)
+                                 display_name, role=role, locale=locale, system=True,
+                                 email_confirmed=email_confirmed)
             return user.id
 
     return make

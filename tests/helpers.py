@@ -5,12 +5,15 @@ import email
 import email.policy
 import re
 import socket
+import time
 import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 
 import psycopg
 import redis
+
+from forum import mail
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -171,14 +174,19 @@ class Outbox:
         self.folder = folder
 
     def messages(self):
+        assert mail.flush(10), "queued mail not delivered within 10 s"
         if not self.folder.exists():
             return []
         files = sorted(self.folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
         return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
                 for p in files]
 
-    def last_body(self) -> str:
-        found = self.messages()
+    def last_body(self, timeout: float = 5.0) -> str:
+        """The newest message's text; waits for one to arrive (a server in another process
+        delivers on its own mail worker, after its answer)."""
+        deadline = time.monotonic() + timeout
+        while not (found := self.messages()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert found, "no mail in the outbox"
         return found[-1].get_content()
 

@@ -19,13 +19,18 @@ def error_of(response):
     return body["error"]
 
 
-def test_register_then_token_then_me(api):
-    created = api.post("/api/v1/users", {"username": "kofi", "email": "Kofi@Example.org",
-                                         "password": "volta river clinic", "display_name": "Kofi"})
+def test_register_then_token_then_me(api, outbox):
+    asked = api.post("/api/v1/users", {"username": "kofi", "email": "Kofi@Example.org",
+                                       "password": "volta river clinic", "display_name": "Kofi"})
+    assert asked.status_code == 202
+    assert asked.get_json() == {"status": "confirmation_sent", "email": "Kofi@Example.org"}
+    token = outbox.last_link(r"https?://\S+/register/confirm/\S+").rsplit("/", 1)[1]
+    created = api.post("/api/v1/users/confirm", {"token": token})
     assert created.status_code == 201
     user = created.get_json()
     assert user["username"] == "kofi" and user["role"] == "member"
-    assert "email" not in user and "password" not in str(user)
+    assert user["email"] == "Kofi@Example.org" and "password" not in str(user)
+    assert "email" not in api.get("/api/v1/users/kofi").get_json()
     assert datetime.fromisoformat(user["created_at"]).utcoffset() == timedelta(0)
     token = api.post("/api/v1/tokens", {"login": "KOFI@example.org",
                                         "password": "volta river clinic"})
@@ -119,12 +124,12 @@ def test_register_validation_names_the_field_and_writes_nothing(api, app, payloa
         assert db.session.query(User).count() == 0
 
 
-def test_duplicate_registration_is_409_with_fields(api, make_user):
+def test_duplicate_username_is_409_naming_only_the_username(api, make_user):
     make_user("kofi")
     response = api.post("/api/v1/users", {"username": "Kofi", "email": "KOFI@example.org",
                                           "password": "volta river clinic"})
     assert response.status_code == 409
-    assert set(error_of(response)["fields"]) == {"username", "email"}
+    assert set(error_of(response)["fields"]) == {"username"}
 
 
 @pytest.mark.parametrize(

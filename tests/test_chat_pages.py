@@ -321,7 +321,9 @@ def test_authors_edit_and_delete_their_messages_through_pages(app, login, people
     assert "clinic opens at <em>9</em>" in html and '<span class="edited">edited</span>' in html
     assert count(app, ChatMessageRevision) == 1
 
-    assert "Delete this message?" in text(page.get(f"/chat/messages/{mid}/delete"))
+    confirm = text(page.get(f"/chat/messages/{mid}/delete"))
+    assert "Delete this message?" in confirm and "Moderators can still see" not in confirm
+    assert "Its text will no longer be shown to anyone, moderators included." in confirm
     response = page.post_form(f"/chat/messages/{mid}/delete", {})
     assert response.headers["Location"] == f"/chat/rooms/{room}#m-{mid}"
     html = text(page.get(f"/chat/rooms/{room}"))
@@ -353,6 +355,7 @@ def test_moderators_delete_messages_of_their_rooms_only(app, login, people, room
     assert f"/chat/messages/{mid}/edit" not in html
     response = mod.post_form(f"/chat/messages/{mid}/delete", {})
     assert response.headers["Location"] == f"/chat/rooms/{room}#m-{mid}"
+    assert "spam spam spam" not in text(mod.get(f"/chat/rooms/{room}"))  # as the page said
     # Not in a room they are not in: its messages are not found (tests/test_chat_privacy.py).
     secret = say("insider", secret_room, "more spam")
     assert mod.get(f"/chat/messages/{secret}/delete").status_code == 404

@@ -18,7 +18,7 @@ from forum.models import (
     Question,
     User,
 )
-from forum.services import chat
+from forum.services import chat, qa
 from forum.services.accounts import delete_account
 from forum.services.uow import unit_of_work
 
@@ -423,8 +423,9 @@ def test_promotion_credits_each_author_and_marks_the_messages(app, people, room,
     chatter, _c = send(app, people["peer"], room, "lol")
     second, _c = send(app, people["peer"], room, "Share stock between districts.")
     # The helper posted the same text as an answer a moment ago and is over the posting
-    # rate limit: promotion is system work, so neither the duplicate check nor the limit
-    # refuses it.
+    # rate limit: the answers are the chat as it was, credited to their authors, so neither
+    # the duplicate check nor the helper's limit refuses them (the promotion counts against
+    # the promoter's own limit, and the question is checked: the tests below).
     other = make_question(people["peer"], group, title="Another question about stock")
     make_post(people["helper"], question_id=other, body="Order a quarter ahead.")
     question_id = promote(app, people["asker"], room, asked, [second, first])
@@ -448,6 +449,37 @@ def test_promotion_credits_each_author_and_marks_the_messages(app, people, room,
     # The same messages cannot be promoted twice.
     with pytest.raises(Conflict):
         promote(app, people["asker"], room, asked, [])
+
+
+def test_promotion_counts_against_the_promoters_posting_limit(app, people, room):
+    """One post per 5 seconds (LIMIT_POST_PER_USER) whether asked or promoted from chat."""
+    first, _c = send(app, people["asker"], room, "A first question in chat?")
+    second, _c = send(app, people["asker"], room, "A second question in chat?")
+    promote(app, people["asker"], room, first, [])
+    with pytest.raises(RateLimited):
+        promote(app, people["asker"], room, second, [], title="A second title for chat")
+    with app.app_context():
+        asked = db.session.get(User, people["asker"])
+        # Asking in Q&A right after a promotion is refused the same way.
+        with pytest.raises(RateLimited):
+            qa.ask_question(asked, title="A third question, asked", body="Why?",
+                            group="west-africa", tags=["implants"])
+        assert db.session.scalar(select(func.count(Question.id))) == 1
+        assert db.session.get(ChatMessage, second).promoted_question_id is None
+
+
+def test_promotion_refuses_a_question_its_author_just_asked(app, people, room, make_question,
+                                                           group):
+    make_question(people["asker"], group, title="How do you avoid implant stock-outs?",
+                  body="How do you avoid implant stock-outs?")
+    asked, _c = send(app, people["asker"], room, "How do you avoid implant stock-outs? ")
+    answer, _c = send(app, people["helper"], room, "Order a quarter ahead.")
+    with pytest.raises(Conflict) as caught:
+        promote(app, people["mod"], room, asked, [answer])
+    assert caught.value.fields == {"body": "Duplicate of your recent post."}
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Question.id))) == 1
+        assert db.session.scalar(select(func.count(Post.id))) == 0
 
 
 def test_moderators_or_the_question_author_promote(app, people, room):

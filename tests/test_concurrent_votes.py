@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.browser_support import link_in, mail_to
 from tests.helpers import throwaway_pg_database
 from tests.servers import ServerProcess
 
@@ -34,11 +35,15 @@ def _call(method, url, token=None, **kwargs):
     return requests.request(method, url, headers=headers, timeout=60, **kwargs)
 
 
-def _account(base, name):
-    """Register through the API and log in for a token."""
-    created = _call("POST", f"{base}/api/v1/users",
-                    json={"username": name, "email": f"{name}@example.org",
-                          "password": PASSWORD})
+def _account(server, name):
+    """Register through the API, confirm with the mailed token, and log in for a token."""
+    base = server.url
+    asked = _call("POST", f"{base}/api/v1/users",
+                  json={"username": name, "email": f"{name}@example.org", "password": PASSWORD})
+    assert asked.status_code == 202, asked.text
+    mail = mail_to(server.outbox, f"{name}@example.org", timeout=60)
+    confirm_token = link_in(mail, r"/register/confirm/(\S+)").rsplit("/", 1)[1]
+    created = _call("POST", f"{base}/api/v1/users/confirm", json={"token": confirm_token})
     assert created.status_code == 201, created.text
     token = _call("POST", f"{base}/api/v1/tokens", json={"login": name, "password": PASSWORD})
     assert token.status_code == 201, token.text
@@ -54,7 +59,7 @@ def test_fifty_concurrent_votes_are_exact_and_reputation_does_not_drift(tmp_path
                      "--region", "West Africa")
         names = ["asker", "helper"] + [f"voter{n:02d}" for n in range(VOTERS)]
         with ThreadPoolExecutor(VOTERS) as pool:
-            tokens = dict(zip(names, pool.map(lambda n: _account(base, n), names),
+            tokens = dict(zip(names, pool.map(lambda n: _account(server, n), names),
                               strict=True))
         asked = _call("POST", f"{base}/api/v1/questions", tokens["asker"],
                       json={"title": "How do we avoid implant stock-outs?",
@@ -134,7 +139,7 @@ def test_a_slow_client_does_not_freeze_the_server(tmp_path, server_database):
                      "--region", "West Africa")
         names = ["asker", "helper", "slow", "quick"]
         with ThreadPoolExecutor(4) as pool:
-            tokens = dict(zip(names, pool.map(lambda n: _account(base, n), names),
+            tokens = dict(zip(names, pool.map(lambda n: _account(server, n), names),
                               strict=True))
         qid = _call("POST", f"{base}/api/v1/questions", tokens["asker"],
                     json={"title": "How do we avoid implant stock-outs?", "body": "Details.",

@@ -104,6 +104,11 @@ def test_seed_creates_a_lively_bilingual_community(seeded):
         assert count(Post, Post.lang == "fr") >= 20
 
 
+def test_demo_users_have_confirmed_addresses(seeded):
+    with seeded.app_context():
+        assert count(User) > 0 and count(User, User.email_confirmed_at.is_(None)) == 0
+
+
 def test_counters_and_reputation_agree_with_the_rows(seeded):
     with seeded.app_context():
         expected = expected_reputation()

@@ -9,6 +9,8 @@ from werkzeug.exceptions import abort
 
 from forum.extensions import db
 from forum.models import User
+from forum.services import chat
+from tests.helpers import ApiClient, PageClient
 
 PAGES = ["/", "/login", "/register", "/password/forgot"]
 LOGGED_IN_PAGES = ["/account", "/account/delete"]
@@ -19,7 +21,7 @@ def test_security_headers_on_pages_and_api(anon_client):
         response = anon_client.get(path)
         csp = response.headers["Content-Security-Policy"]
         for directive in ["script-src 'self'", "object-src 'none'", "base-uri 'none'",
-                          "frame-ancestors 'none'", "default-src 'self'"]:
+                          "frame-ancestors 'none'", "default-src 'self'", "img-src 'self';"]:
             assert directive in csp, (path, directive)
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -191,3 +193,45 @@ def test_nul_characters_are_refused_not_stored(app, method, path, kwargs, status
     assert response.status_code == status
     with app.app_context():
         assert db.session.query(User).count() == 0
+
+
+def test_private_content_is_never_kept_by_caches(app, make_user, make_group, join, group,
+                                                make_question, anon_client):
+    """`Cache-Control: private, no-store` on whatever is made for a signed-in reader (private
+    group pages and questions, direct chat, the account page, the API with a token); the
+    anonymous public pages keep theirs (the page cache serves those)."""
+    nurse = make_user("nurse")
+    make_user("midwife")
+    make_user("boss", role="admin")
+    make_group("secret-circle", private=True)
+    join(nurse, "secret-circle", private=True)
+    secret = make_question(nurse, "secret-circle", title="A question in the secret circle")
+    public = make_question(nurse, group, title="A question everybody may read")
+    with app.app_context():
+        dm = chat.open_direct(db.session.get(User, nurse), "midwife")[0].id
+    page = PageClient(app.test_client())
+    page.login("nurse", "correct horse battery")
+    api = ApiClient(app.test_client())
+    token = api.login("nurse", "correct horse battery")
+    responses = {
+        "private question": page.get(f"/questions/{secret}"),
+        "private group": page.get("/groups/secret-circle"),
+        "direct chat": page.get(f"/chat/rooms/{dm}"),
+        "chat list": page.get("/chat"),
+        "account": page.get("/account"),
+        "public question, signed in": page.get(f"/questions/{public}"),
+        "API private question": api.get(f"/api/v1/questions/{secret}", token=token),
+        "API chat messages": api.get(f"/api/v1/chat/rooms/{dm}/messages", token=token),
+        "API me": api.get("/api/v1/me", token=token),
+    }
+    for name, response in responses.items():
+        assert response.status_code == 200, name
+        assert response.headers.get("Cache-Control") == "private, no-store", name
+    anonymous = anon_client.get(f"/questions/{public}")
+    assert anonymous.status_code == 200
+    assert "no-store" not in anonymous.headers.get("Cache-Control", "")
+    assert "private" not in anonymous.headers.get("Cache-Control", "")
+    # Our own scripts and styles stay cacheable for signed-in readers too.
+    style = page.get("/static/css/tacit.css")
+    style.close()
+    assert "no-store" not in style.headers.get("Cache-Control", "")

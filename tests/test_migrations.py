@@ -16,6 +16,7 @@ from forum import create_app
 from forum.extensions import db
 from forum.models import User
 from forum.services import search
+from forum.services.reputation import recompute_all
 from forum.services.uow import unit_of_work
 from tests.helpers import pg_reachable, throwaway_pg_database
 
@@ -181,3 +182,61 @@ def _fresh_database(kind, tmp_path):
         pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
     with throwaway_pg_database("tacit_migr") as url:
         yield url
+
+
+# Rows as the schema had them just before the private reputation (revision a10f2e3c4b51), with
+# reputations as votes then counted them: every point public. ada asked a public question
+# (upvoted: +5) and a private one (downvoted: -2); bo answered both (each upvoted: +10),
+# and his private answer is accepted (+15); cy voted.
+_BEFORE_PRIVATE_REPUTATION = [
+    *(f"INSERT INTO users (id, username, username_key, email, email_key, password_hash,"
+      f" display_name, role, locale, bio_source, bio_html, bio_markup_version, region, country,"
+      f" organization, languages, expertise, reputation, verified_expert, created_at)"
+      f" VALUES ({uid}, '{name}', '{name}', '{name}@example.org', '{name}@example.org', 'x',"
+      f" '{name}', 'member', 'en', '', '', 1, '', '', '', '[]', '[]', {reputation}, false,"
+      f" '2026-01-01 00:00:00')"
+      for uid, name, reputation in [(1, "ada", 3), (2, "bo", 35), (3, "cy", 0)]),
+    *(f"INSERT INTO groups (id, slug, name, region, description_source, description_html,"
+      f" markup_version, private, member_count, question_count, created_at)"
+      f" VALUES ({gid}, '{slug}', '{slug}', 'Asia', '', '', 1, {private}, 1, 1,"
+      f" '2026-01-01 00:00:00')"
+      for gid, slug, private in [(1, "open-group", "false"), (2, "secret-group", "true")]),
+    *(f"INSERT INTO questions (id, group_id, author_id, title, body_source, body_html, body_text,"
+      f" markup_version, lang, score, answer_count, in_faq, created_at, updated_at,"
+      f" last_activity_at) VALUES ({qid}, {qid}, 1, 'Question {qid}', '', '', '', 1, 'en', 0,"
+      f" 1, false, '2026-01-02 00:00:00', '2026-01-02 00:00:00', '2026-01-02 00:00:00')"
+      for qid in (1, 2)),
+    *(f"INSERT INTO posts (id, question_id, parent_id, author_id, depth, body_source,"
+      f" body_html, body_text, markup_version, lang, score, created_at)"
+      f" VALUES ({pid}, {pid}, NULL, 2, 0, '', '', '', 1, 'en', 1, '2026-01-03 00:00:00')"
+      for pid in (1, 2)),
+    "UPDATE questions SET accepted_answer_id = 2 WHERE id = 2",
+    "INSERT INTO question_votes (id, user_id, question_id, value, created_at)"
+    " VALUES (1, 3, 1, 1, '2026-01-04 00:00:00'), (2, 3, 2, -1, '2026-01-04 00:00:00')",
+    "INSERT INTO post_votes (id, user_id, post_id, value, created_at)"
+    " VALUES (1, 3, 1, 1, '2026-01-04 00:00:00'), (2, 3, 2, 1, '2026-01-04 00:00:00')",
+]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_private_reputation_migration_moves_private_points_as_the_service_counts(kind,
+                                                                                tmp_path):
+    """c7d3e5f90a12 takes the points earned in private groups out of the public number, and
+    agrees with forum.services.reputation's recompute."""
+    with _fresh_database(kind, tmp_path) as url:
+        app = create_app(TestConfig, database_url=url, OUTBOX_DIR=str(tmp_path / "o"))
+        with app.app_context():
+            try:
+                upgrade(revision="a10f2e3c4b51")
+                with db.engine.begin() as conn:
+                    for statement in _BEFORE_PRIVATE_REPUTATION:
+                        conn.execute(text(statement))
+                upgrade()
+                split = sorted(db.session.execute(sa.select(
+                    User.id, User.reputation, User.private_reputation)).all())
+                changed = recompute_all()
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    assert split == [(1, 5, -2), (2, 10, 25), (3, 0, 0)]
+    assert changed == 0

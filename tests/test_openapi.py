@@ -61,7 +61,8 @@ def test_built_routes_of_api_md_are_registered(app):
         if path in built_paths:
             assert (method, path) in registered, (method, path)
     # The accounts part of the contract is built now.
-    for route in [("post", "/api/v1/users"), ("post", "/api/v1/tokens"),
+    for route in [("post", "/api/v1/users"), ("post", "/api/v1/users/confirm"),
+                  ("post", "/api/v1/tokens"),
                   ("delete", "/api/v1/tokens/current"), ("get", "/api/v1/me"),
                   ("get", "/api/v1/users/{username}"),
                   ("patch", "/api/v1/users/{username}"), ("put", "/api/v1/users/{username}/role")]:

@@ -734,6 +734,36 @@ def test_private_group_questions_never_show_to_outsiders(app, browser, people, m
         assert db.session.query(Post).count() == 1
 
 
+def test_a_moderator_outside_a_private_group_cannot_probe_its_tags(app, browser, people,
+                                                                   make_group, make_question,
+                                                                   join, api):
+    """Describing a tag used only in a private group answers as for a tag that does not
+    exist, on the page as in the API, and changes nothing."""
+    make_group("secret-circle", private=True)
+    join(people["asker"], "secret-circle", private=True)
+    make_question(people["asker"], "secret-circle", title="Zebracanary question in secret",
+                  tags=("zebracanary",))
+    mod = browser("mod")
+    token = api.login("mod", PASSWORD)
+    answers = {}
+    for name in ("zebracanary", "no-such-tag"):
+        page = mod.post_form(f"/tags/{name}/description", {"description": "Probed."},
+                             page="/questions")
+        answers[name] = (page.status_code, api.put(f"/api/v1/tags/{name}",
+                                                   {"description": "Probed."},
+                                                   token=token).status_code)
+    assert answers == {"zebracanary": (404, 404), "no-such-tag": (404, 404)}
+    assert mod.get("/tags/zebracanary").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(db.select(Tag.description)
+                                 .where(Tag.name == "zebracanary")) == ""
+    # The admin sees every group, so the tag exists for them.
+    admin = browser("admin")
+    described = admin.post_form("/tags/zebracanary/description", {"description": "Known."},
+                                page="/questions")
+    assert described.status_code == 302
+
+
 def test_dates_read_as_time_ago_in_the_readers_language(app, browser, thread):
     with app.app_context():
         with unit_of_work():

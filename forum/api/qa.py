@@ -9,7 +9,6 @@ no author and no text.
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from forum import permissions
 from forum.api import bp, spec
 from forum.api.common import (
     body_first,
@@ -33,12 +32,11 @@ from forum.api.spec import (
     _json,
 )
 from forum.errors import InvalidInput, NotFound
-from forum.extensions import db
 from forum.models import Tag
 from forum.schemas import post_json, question_json
 from forum.services import inputs, qa, votes
 from forum.services.inputs import MAX_ID
-from forum.services.threads import load_thread, question_list_query, tag_counts_query
+from forum.services.threads import load_thread, question_list_query
 
 # Ids are 32-bit integers in every database; larger path ids simply match no route (404).
 ID = f"<int(max={MAX_ID}):id>"
@@ -240,7 +238,7 @@ def _tag_json(tag: Tag, count: int) -> dict:
 def list_tags():
     # Counted from the questions this reader can see (Tag.question_count counts private
     # groups' too): a tag no visible question uses does not exist here.
-    stmt = tag_counts_query(optional_user())
+    stmt = qa.tag_counts_query(optional_user())
     return jsonify(paginate(stmt, lambda rows: [_tag_json(tag, n) for tag, n in rows],
                             rows=True))
 
@@ -251,16 +249,8 @@ def list_tags():
 def describe_tag(name):
     data = json_body(allowed={"description"}, required={"description"})
     user = current_api_user()
-    tag_name = inputs.clean_tag_name(name)
-    count = 0
-    if permissions.can_edit_tags(user):
-        row = db.session.execute(tag_counts_query(user).where(Tag.name == tag_name)).first() \
-            if tag_name else None
-        count = row[1] if row else 0
-        if not count:
-            raise NotFound(_("No such tag."))
     tag = qa.set_tag_description(user, name, data["description"])
-    return jsonify(_tag_json(tag, count))
+    return jsonify(_tag_json(*qa.visible_tag(user, tag.name)))
 
 
 # -- OpenAPI ----------------------------------------------------------------------------

@@ -5,8 +5,9 @@ from flask import g, jsonify, request
 from forum.api import bp, spec
 from forum.api.common import current_api_user, json_body, token_required
 from forum.api.spec import AUTH_ERRORS, ERRORS, SECURED, _body, _error_response, _json
+from forum.i18n import select_locale
 from forum.schemas import iso, user_json
-from forum.services import accounts
+from forum.services import accounts, registration
 
 
 def _ip() -> str:
@@ -17,10 +18,20 @@ def _ip() -> str:
 def create_user():
     data = json_body(allowed={"username", "email", "password", "display_name"},
                      required={"username", "email", "password"})
-    user = accounts.register_user(
-        data["username"], data["email"], data["password"], data.get("display_name"), ip=_ip()
+    # 202 and the same body whether or not the address has an account: the account is
+    # created by POST /v1/users/confirm with the token of the link mailed to the address.
+    email = registration.request_registration(
+        data["username"], data["email"], data["password"], data.get("display_name"),
+        locale=select_locale(), ip=_ip(),
     )
-    return jsonify(user_json(user)), 201
+    return jsonify({"status": "confirmation_sent", "email": email}), 202
+
+
+@bp.post("/v1/users/confirm")
+def confirm_user():
+    data = json_body(allowed={"token"}, required={"token"})
+    user = registration.confirm_registration(data["token"])
+    return jsonify(user_json(user, private=True)), 201
 
 
 @bp.post("/v1/tokens")
@@ -89,10 +100,15 @@ USER_SCHEMA = {
         "organization": {"type": "string"},
         "languages": {"type": "array", "items": {"type": "string"}},
         "expertise": {"type": "array", "items": {"type": "string"}},
-        "reputation": {"type": "integer"},
+        "reputation": {"type": "integer", "description": "public: never counts points "
+                                                        "earned in private groups"},
+        "private_reputation": {"type": "integer", "description": "points earned in private "
+                                                                "groups; only to the user "
+                                                                "themself"},
         "verified_expert": {"type": "boolean"},
         "created_at": {"type": "string", "format": "date-time"},
         "email": {"type": "string", "description": "only to the user themself"},
+        "email_confirmed": {"type": "boolean", "description": "only to the user themself"},
         "bio": {"type": "string", "description": "Markdown source; only to the user themself"},
     },
     "required": ["id", "username", "display_name", "role", "created_at"],
@@ -103,7 +119,12 @@ USERNAME_PARAM = {"name": "username", "in": "path", "required": True, "schema": 
 OPENAPI_PATHS = {
     "/api/v1/users": {
         "post": {
-            "summary": "Register an account",
+            "summary": "Ask for an account: a confirmation link is mailed to the address",
+            "description": "Answers 202 with the same body whether or not the address has an "
+                           "account (then its owner is mailed a warning instead), so that "
+                           "registration never tells who is registered. The account is "
+                           "created by POST /api/v1/users/confirm with the link's token (the "
+                           "last part of the link), within 24 hours.",
             "requestBody": _body(
                 {
                     "username": {"type": "string", "pattern": "^[A-Za-z0-9_-]{3,30}$"},
@@ -114,8 +135,21 @@ OPENAPI_PATHS = {
                 ["username", "email", "password"],
             ),
             "responses": {
-                "201": _json("User", "Created"),
-                "409": _error_response("Username or email in use (conflict)"),
+                "202": _json("ConfirmationSent", "Accepted: check the mailbox"),
+                "409": _error_response("Username in use (conflict); never said of an email"),
+                **ERRORS,
+            },
+        }
+    },
+    "/api/v1/users/confirm": {
+        "post": {
+            "summary": "Create the account of a registration, with the token mailed to it",
+            "requestBody": _body({"token": {"type": "string"}}, ["token"]),
+            "responses": {
+                "201": _json("User", "Created (with email: the token proved the mailbox)"),
+                "404": _error_response("Unknown, used or expired token (not_found)"),
+                "409": _error_response("The username or the address got an account "
+                                       "meanwhile (conflict); nothing was created"),
                 **ERRORS,
             },
         }
@@ -213,6 +247,12 @@ OPENAPI_PATHS = {
 
 OPENAPI_SCHEMAS = {
     "User": USER_SCHEMA,
+    "ConfirmationSent": {
+        "type": "object",
+        "properties": {"status": {"const": "confirmation_sent"},
+                       "email": {"type": "string", "format": "email"}},
+        "required": ["status", "email"],
+    },
     "Token": {
         "type": "object",
         "properties": {

@@ -21,6 +21,12 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class SignInLinkForm(FlaskForm):
+    """Ask for a link that makes this browser a known device (owners locked out by guessing)."""
+
+    login = StringField(_l("Username or email"))
+
+
 class ProfileForm(FlaskForm):
     display_name = StringField(_l("Display name"))
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)

@@ -25,11 +25,12 @@ from forum.auth.forms import (
     ProfileForm,
     RegisterForm,
     ResetForm,
+    SignInLinkForm,
 )
-from forum.errors import ServiceError
+from forum.errors import AccountLocked, ServiceError
 from forum.i18n import select_locale
-from forum.pages import apply_errors
-from forum.services import accounts
+from forum.pages import ConfirmForm, apply_errors, check_form, error_headers, me
+from forum.services import accounts, registration
 from forum.web import safe_next
 
 
@@ -69,10 +70,10 @@ def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
-    status = 200
+    status, headers = 200, {}
     if form.validate_on_submit():
         try:
-            user = accounts.register_user(
+            email = registration.request_registration(
                 form.username.data,
                 form.email.data,
                 form.password.data,
@@ -80,19 +81,50 @@ def register():
                 locale=select_locale(),
                 ip=client_ip(),
             )
-            started = accounts.start_session(
-                user, ip=client_ip(), user_agent=request.user_agent.string
-            )
         except ServiceError as error:
             apply_errors(form, error)
-            status = error.status
+            status, headers = error.status, error_headers(error)
         else:
-            begin_login_session(user, started)
-            flash(_("Welcome to Tacit, %(name)s!", name=user.name), "success")
-            return redirect(url_for("main.index"))
+            # The same page whether or not the address has an account already.
+            g.no_store = True
+            return render_template("auth/register_sent.html", email=email,
+                                   outbox=not current_app.config.get("SMTP_URL"))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/register.html", form=form), status
+    return render_template("auth/register.html", form=form), status, headers
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+def confirm_registration(token):
+    """GET shows what the link creates and a button (mail scanners only GET); POST creates
+    the account and signs the person in."""
+    g.no_store = True
+    pending = registration.pending_registration(token)
+    if pending is None:
+        return _link_invalid(_("Register again to get a new link."), url_for("auth.register"))
+    form = ConfirmForm()
+    if request.method == "POST":
+        check_form(form)
+        try:
+            started = registration.confirm_registration_and_sign_in(
+                token, ip=client_ip(), user_agent=request.user_agent.string,
+                previous_session=session.get("sid"))
+        except ServiceError as error:
+            return render_template("auth/confirm_registration.html", form=form, pending=None,
+                                   error=error.message), error.status
+        user = started.record.user
+        begin_login_session(user, started)
+        flash(_("Welcome to Tacit, %(name)s!", name=user.name), "success")
+        response = redirect(url_for("main.index"))
+        remember_device(response, started.device)
+        return response
+    return render_template("auth/confirm_registration.html", form=form, pending=pending,
+                           error=None)
+
+
+def _link_invalid(advice: str, again_url: str):
+    """The page of a link that was used, expired or never existed (404)."""
+    return render_template("auth/link_invalid.html", advice=advice, again_url=again_url), 404
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -115,7 +147,12 @@ def login():
             flash(error.message, "error")
             status = error.status
             headers = {"Retry-After": str(error.retry_after)} if error.status == 429 else {}
-            return render_template("auth/login.html", form=form), status, headers
+            # Guessing from many addresses holds this account: its owner may have a link
+            # mailed that makes this browser a known device.
+            link_form = (SignInLinkForm(formdata=None, login=form.login.data)
+                         if isinstance(error, AccountLocked) else None)
+            return render_template("auth/login.html", form=form,
+                                   link_form=link_form), status, headers
         begin_login_session(started.record.user, started)
         response = redirect(safe_next(form.next.data, url_for("main.index")))
         remember_device(response, started.device)
@@ -123,6 +160,49 @@ def login():
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/login/email-link", methods=["GET", "POST"])
+def request_sign_in_link():
+    """Ask for a link that makes this browser a known device of an account; the same answer
+    whether or not the account exists or has a confirmed address."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = SignInLinkForm()
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            registration.request_sign_in_link(form.login.data, ip=client_ip())
+        except ServiceError as error:
+            apply_errors(form, error)
+            status, headers = error.status, error_headers(error)
+        else:
+            flash(_("If this account has a confirmed email address, we have sent it a link to "
+                    "sign in from this browser. The link works once, for %(minutes)d minutes.",
+                    minutes=current_app.config["SIGN_IN_LINK_MINUTES"]), "info")
+            return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/sign_in_link_request.html", form=form), status, headers
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+def sign_in_link(token):
+    """GET shows a button (mail scanners only GET); POST spends the link and makes this
+    browser a known device of its account: the password is still needed."""
+    g.no_store = True
+    if not registration.email_link_is_live(token, "sign_in"):
+        return _link_invalid(_("Ask for a new link from the login page."),
+                             url_for("auth.request_sign_in_link"))
+    form = ConfirmForm()
+    if request.method == "POST":
+        check_form(form)
+        device = registration.use_sign_in_link(token)
+        flash(_("This browser is now known: sign in with your password."), "success")
+        response = redirect(url_for("auth.login"))
+        remember_device(response, device)
+        return response
+    return render_template("auth/sign_in_link.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -146,6 +226,39 @@ def account():
                                  locale=current_user.locale or select_locale()),
         password_form=PasswordForm(),
     )
+
+
+@bp.route("/account/confirm-email", methods=["POST"])
+@login_required
+def request_email_confirmation():
+    check_form(ConfirmForm())
+    try:
+        email = registration.request_email_confirmation(current_user._get_current_object())
+    except ServiceError as error:
+        flash(error.message, "error")
+        return account(), error.status, error_headers(error)
+    flash(_("We sent a link to %(email)s: open it within %(hours)d hours to confirm your "
+            "address.", email=email, hours=current_app.config["EMAIL_CONFIRM_HOURS"]), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/confirm-email/<token>", methods=["GET", "POST"])
+def confirm_email(token):
+    """GET shows a button (mail scanners only GET); POST confirms the address the link was
+    sent to, signed in or not."""
+    g.no_store = True
+    if not registration.email_link_is_live(token, "confirm_email"):
+        again = url_for("auth.account") if current_user.is_authenticated else url_for(
+            "auth.login", next=url_for("auth.account"))
+        return _link_invalid(_("Ask for a new link on your account page."), again)
+    form = ConfirmForm()
+    if request.method == "POST":
+        check_form(form)
+        registration.confirm_email(token, actor=me())
+        flash(_("Your email address is confirmed."), "success")
+        return redirect(url_for("auth.account") if current_user.is_authenticated
+                        else url_for("auth.login"))
+    return render_template("auth/confirm_email.html", form=form)
 
 
 @bp.route("/account/profile", methods=["POST"])
@@ -222,8 +335,9 @@ def forgot_password():
             status = error.status
         else:
             # The same answer whether or not the address has an account.
-            flash(_("If an account uses this address, we have sent it a link to choose a new "
-                    "password. The link works for one hour."), "info")
+            flash(" ".join((_("If an account uses this address, we have sent it a link to "
+                              "choose a new password. The link works for one hour."),
+                            accounts.reset_mail_quota())), "info")
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 400

@@ -24,12 +24,14 @@ from forum.errors import (
     NotFound,
     PermissionDenied,
     ServiceError,
+    TooManyConnections,
+    socket_connect_refusal,
     socket_error,
     socket_internal_error,
     socket_refusal,
 )
 from forum.extensions import socketio
-from forum.realtime import CHAT_NAMESPACE, presence, registry, room_channel
+from forum.realtime import CHAT_NAMESPACE, caps, presence, registry, room_channel, user_channel
 from forum.realtime import chat as chat_emits
 from forum.realtime.registry import SocketInfo
 from forum.schemas import message_json
@@ -59,6 +61,9 @@ def on_connect(auth=None):
         credential = None
     if credential is None:
         raise ConnectionRefusedError("unauthorized")
+    if not caps.admit(request.sid, user_channel=user_channel(credential.user.id),
+                      ip=request.remote_addr):
+        raise ConnectionRefusedError(*socket_connect_refusal(TooManyConnections()))
     info = SocketInfo(user_id=credential.user.id, username=credential.user.username,
                       channels=credential.channels, api_token=credential.api_token)
     for channel in info.channels:
@@ -72,6 +77,7 @@ def on_disconnect(reason=None):
     """Forget the socket and tell the rooms it was in who is still there."""
     sid = request.sid
     try:
+        caps.release(sid)
         registry.forget_socket(sid)
         for room_id in _joined():
             presence.leave(room_id, sid)

@@ -18,9 +18,15 @@ from flask import request
 from flask_babel import gettext as _
 from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 
-from forum.errors import NotFound, socket_error, socket_internal_error
+from forum.errors import (
+    NotFound,
+    TooManyConnections,
+    socket_connect_refusal,
+    socket_error,
+    socket_internal_error,
+)
 from forum.extensions import socketio
-from forum.realtime import LIVE_NAMESPACE, question_room, registry
+from forum.realtime import LIVE_NAMESPACE, caps, question_room, registry
 from forum.services import inputs, uow
 from forum.services.accounts import socket_session_channels, socket_session_user
 from forum.services.qa import get_question
@@ -41,6 +47,10 @@ def on_connect(auth=None):
         log.exception("/live connect failed")
         uow.rollback()
         raise ConnectionRefusedError("internal") from None
+    # Anonymous readers count against their address's cap only.
+    if not caps.admit(request.sid, user_channel=caps.user_of(channels),
+                      ip=request.remote_addr):
+        raise ConnectionRefusedError(*socket_connect_refusal(TooManyConnections()))
     if channels:
         for channel in channels:
             join_room(channel, namespace=LIVE_NAMESPACE)
@@ -50,8 +60,9 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect", namespace=LIVE_NAMESPACE)
 def on_disconnect(reason=None):
-    """Forget the socket (if it was signed in)."""
+    """Free its place under the caps, and forget the socket (if it was signed in)."""
     try:
+        caps.release(request.sid)
         registry.forget_live_socket(request.sid)
     except Exception:
         log.exception("/live disconnect cleanup failed (sid %s)", request.sid)

@@ -13,7 +13,16 @@ from forum.models.qa import (
     Revision,
     Tag,
 )
-from forum.models.user import ROLES, ApiToken, LoginSession, PasswordReset, User
+from forum.models.user import (
+    EMAIL_LINK_PURPOSES,
+    ROLES,
+    ApiToken,
+    EmailLink,
+    LoginSession,
+    PasswordReset,
+    PendingRegistration,
+    User,
+)
 
 __all__ = [
     "LANGUAGES",
@@ -23,10 +32,13 @@ __all__ = [
     "ChatMessageRevision",
     "ChatRoom",
     "ChatRoomMember",
+    "EMAIL_LINK_PURPOSES",
+    "EmailLink",
     "Group",
     "GroupMembership",
     "LoginSession",
     "PasswordReset",
+    "PendingRegistration",
     "Post",
     "PostVote",
     "Question",

@@ -1,4 +1,5 @@
-"""Accounts: users, their login sessions, API tokens and password-reset links."""
+"""Accounts: users, their login sessions, API tokens, password-reset links, registrations
+waiting for their email confirmation and single-use email links."""
 
 from datetime import datetime
 
@@ -40,10 +41,16 @@ class User(UserMixin, db.Model):
     organization: Mapped[str] = mapped_column(String(120), default="")
     languages: Mapped[list] = mapped_column(JSON, default=list)
     expertise: Mapped[list] = mapped_column(JSON, default=list)
+    # `reputation` is the public number; points earned in private groups (votes, accepted
+    # answers there) go to `private_reputation`, which only the user themself sees.
     reputation: Mapped[int] = mapped_column(Integer, default=0)
+    private_reputation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     verified_expert: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the owner proved they read mail at `email` (a confirmation or reset link); None
+    # for accounts made before confirmation existed, until they confirm.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list["LoginSession"]] = relationship(back_populates="user")
 
@@ -125,7 +132,52 @@ class PasswordReset(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                                index=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+class PendingRegistration(db.Model):
+    """A registration waiting for its email confirmation: the account is created from it
+    when the link is used (then the row goes), or never (it expires)."""
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(30))
+    username_key: Mapped[str] = mapped_column(String(30))
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+EMAIL_LINK_PURPOSES = ("confirm_email", "sign_in")
+
+
+class EmailLink(db.Model):
+    """A single-use link mailed to an account's address: `confirm_email` proves the address,
+    `sign_in` makes the browser that opens it a known device of the account."""
+
+    __tablename__ = "email_links"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('confirm_email', 'sign_in')", name="purpose_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The address the link went to: it confirms that address only, not a later one.
+    email_key: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -12,7 +12,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 
 from forum import permissions
 from forum.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
@@ -44,7 +43,6 @@ from forum.services.threads import (
     PostNode,
     load_thread,
     question_list_query,
-    tag_counts_query,
 )
 
 TAGS_PER_PAGE = 50
@@ -94,27 +92,14 @@ def questions():
 
 @bp.route("/tags")
 def tags():
-    rows, pager = paginate(tag_counts_query(me()), per_page=TAGS_PER_PAGE, rows=True)
+    rows, pager = paginate(qa.tag_counts_query(me()), per_page=TAGS_PER_PAGE, rows=True)
     return render_template("qa/tags.html", rows=rows, pager=pager)
-
-
-def _get_tag(name) -> Tag:
-    clean = inputs.clean_tag_name(name)
-    found = db.session.scalar(select(Tag).where(Tag.name == clean)) if clean else None
-    if found is None:
-        raise NotFound(_("No such tag."))
-    return found
 
 
 def _render_tag(tag: Tag, form=None, status: int = 200):
     user = me()
     filters = list_filters(tag=tag.name)
     items, pager = paginate(question_list_query(user, summaries=True, **filters))
-    if not items:
-        # A tag used only in private groups stays unknown to outsiders (a filter that
-        # matches nothing, or a page past the end, is still a page, though).
-        if db.session.scalars(question_list_query(user, tag=tag.name).limit(1)).first() is None:
-            raise NotFound(_("No such tag."))
     if form is None and permissions.can_edit_tags(user):
         form = TagDescriptionForm(description=tag.description)
     return render_template("qa/tag.html", tag=tag, questions=question_rows(items),
@@ -124,8 +109,10 @@ def _render_tag(tag: Tag, form=None, status: int = 200):
 
 @bp.route("/tags/<name>")
 def tag(name):
-    me()
-    return _render_tag(_get_tag(name))
+    # A tag used only in private groups stays unknown to outsiders (a filter that matches
+    # nothing, or a page past the end, is still a page, though).
+    found, _count = qa.visible_tag(me(), name)
+    return _render_tag(found)
 
 
 @bp.route("/tags/<name>/description", methods=["POST"])
@@ -137,7 +124,7 @@ def set_tag_description(name):
         found = qa.set_tag_description(me(), name, form.description.data)
     except ServiceError as error:
         status, _headers = show_on_form(form, error)
-        return _render_tag(_get_tag(name), form, status)
+        return _render_tag(qa.visible_tag(me(), name)[0], form, status)
     flash(_("The tag description is saved."), "success")
     return redirect(url_for("qa.tag", name=found.name))
 

@@ -7,6 +7,8 @@ and what goes out on them.
   token or user, so that ending one ends its sockets on every process, and losing access
   to a private question takes them out of its room.
 - `presence`: who is in a chat room, throttled, across processes.
+- `caps`: at most SOCKETS_PER_USER sockets per user and SOCKETS_PER_IP per address, counted
+  across processes.
 
 Services call these after their commit. This package imports only flask, flask_socketio,
 forum.extensions, forum.schemas, forum.redis and the standard library, never a service or a

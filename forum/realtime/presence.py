@@ -167,17 +167,30 @@ def leave(room_id: int, sid: str) -> None:
         log.exception("chat: could not record presence in Redis")
 
 
-def _live_names(client, key: str) -> set[str]:
-    """The usernames of a room's presence entries whose process is alive; the others go."""
+def keep_alive(client) -> str:
+    """Mark this process alive in Redis, from now on while it runs; returns the name that
+    the Redis entries of its sockets carry (see live_entries())."""
+    _keep_alive(client)
+    return _process_id()
+
+
+def live_entries(client, key: str) -> dict[str, str]:
+    """The entries of a Redis hash {sid: "<process> <value>"} whose process is alive, as
+    {sid: value}; the entries of dead processes are deleted."""
     entries = client.hgetall(key)
     held = {sid: value.partition(" ") for sid, value in entries.items()}
-    processes = sorted({process for process, _sep, _name in held.values()})
+    processes = sorted({process for process, _sep, _value in held.values()})
     alive = dict(zip(processes, client.mget([_alive_key(p) for p in processes]),
                      strict=True)) if processes else {}
-    dead = [sid for sid, (process, _sep, _name) in held.items() if not alive.get(process)]
+    dead = [sid for sid, (process, _sep, _value) in held.items() if not alive.get(process)]
     if dead:
         client.hdel(key, *dead)
-    return {name for sid, (process, _sep, name) in held.items() if alive.get(process)}
+    return {sid: value for sid, (process, _sep, value) in held.items() if alive.get(process)}
+
+
+def _live_names(client, key: str) -> set[str]:
+    """The usernames of a room's presence entries whose process is alive; the others go."""
+    return set(live_entries(client, key).values())
 
 
 def online(room_id: int) -> list[str]:

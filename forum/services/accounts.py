@@ -1,7 +1,9 @@
 """Accounts: registration, login sessions, API tokens, passwords, roles and deletion.
 
 Every write of this area goes through one of these functions, whether it comes from a page,
-the JSON API, a socket event or the command line.
+the JSON API, a socket event or the command line. Registration by email confirmation, address
+confirmation and sign-in links live in forum.services.registration. Notifications and digests
+go only to confirmed addresses: ask mail_allowed(user) before mailing anyone unasked.
 """
 
 import re
@@ -23,6 +25,7 @@ from wtforms.validators import ValidationError
 
 from forum import mail, ratelimit
 from forum.errors import (
+    AccountLocked,
     Conflict,
     InvalidInput,
     NotFound,
@@ -123,11 +126,10 @@ def find_user_by_login(login: str) -> User | None:
     return user
 
 
-@transactional
-def register_user(username, email, password, display_name=None, *, role: str = "member",
-                  locale: str | None = None, ip: str = "", system: bool = False) -> User:
-    """Create an account; raises InvalidInput, Conflict or RateLimited (per IP)."""
-    errors: dict = {}
+def clean_registration(username, email, password, display_name,
+                       errors: dict) -> tuple[str, str, str, str]:
+    """The username, email, password and display name of a registration as stored; each
+    bad field gets its reason in `errors`."""
     username = text(username, "username", errors).strip()
     email = text(email, "email", errors).strip()
     password = text(password, "password", errors)
@@ -136,14 +138,22 @@ def register_user(username, email, password, display_name=None, *, role: str = "
     validate_email(email, errors)
     validate_password(password, errors, username=username, email=email)
     display_name = validate_display_name(display_name, errors)
-    if role not in ROLES:
-        errors["role"] = _("Unknown role.")
-    if errors:
-        raise InvalidInput(fields=errors)
-    if not system:
-        ratelimit.hit("LIMIT_REGISTER_PER_IP", "register-ip", ip or "unknown")
+    return username, email, password, display_name
+
+
+def username_taken(username: str) -> bool:
+    """Whether an account has this username (any case); a deleted account's is free."""
+    return db.session.scalar(select(User.id).where(User.username_key == username.lower())) \
+        is not None
+
+
+def add_user(username: str, email: str, password_hash: str, display_name: str, *,
+             role: str = "member", locale: str | None = None,
+             email_confirmed_at: datetime | None = None) -> User:
+    """Insert an account from cleaned values, inside the caller's write; raises Conflict
+    naming `username` and/or `email` when taken (also when a concurrent write wins)."""
     taken = {}
-    if db.session.scalar(select(User.id).where(User.username_key == username.lower())):
+    if username_taken(username):
         taken["username"] = _("This username is taken.")
     if db.session.scalar(select(User.id).where(User.email_key == email.lower())):
         taken["email"] = _("An account with this email address exists already.")
@@ -154,10 +164,11 @@ def register_user(username, email, password, display_name=None, *, role: str = "
         username_key=username.lower(),
         email=email,
         email_key=email.lower(),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         display_name=display_name or username,
         role=role,
         locale=locale if locale in SUPPORTED_LOCALES else None,
+        email_confirmed_at=email_confirmed_at,
     )
     try:
         with savepoint():
@@ -167,6 +178,29 @@ def register_user(username, email, password, display_name=None, *, role: str = "
     return user
 
 
+@transactional
+def register_user(username, email, password, display_name=None, *, role: str = "member",
+                  locale: str | None = None, ip: str = "", system: bool = False,
+                  email_confirmed: bool = False) -> User:
+    """Create an account at once: the primitive of the demo seed, the command line and
+    tests (people register through forum.services.registration, which mails a link first).
+
+    `email_confirmed` says whether the address is known to be the owner's (nobody proved
+    it, by default). Raises InvalidInput, Conflict or RateLimited (per IP).
+    """
+    errors: dict = {}
+    username, email, password, display_name = clean_registration(
+        username, email, password, display_name, errors)
+    if role not in ROLES:
+        errors["role"] = _("Unknown role.")
+    if errors:
+        raise InvalidInput(fields=errors)
+    if not system:
+        ratelimit.hit("LIMIT_REGISTER_PER_IP", "register-ip", ip or "unknown")
+    return add_user(username, email, hash_password(password), display_name, role=role,
+                    locale=locale, email_confirmed_at=utcnow() if email_confirmed else None)
+
+
 def authenticate(login, password, *, ip: str = "", device=None, system: bool = False) -> User:
     """Check a username-or-email and password; raises Unauthorized or RateLimited.
 
@@ -174,8 +208,10 @@ def authenticate(login, password, *, ip: str = "", device=None, system: bool = F
     that an attacker elsewhere cannot cause) and per account (a high ceiling against
     attacks spread over many addresses). A known device of this account (`device`, the token
     remember_device() gave it at an earlier login) skips that ceiling, so guessing from many
-    addresses never locks the owner out; its own failures count per device instead. Success
-    clears the account-and-IP and the device counts.
+    addresses never locks the owner out; its own failures count per device instead (the
+    ceiling raises AccountLocked, a RateLimited: an owner without a known device can have a
+    sign-in link mailed, forum.services.registration). Success clears the account-and-IP
+    and the device counts.
     """
     if not isinstance(login, str) or not isinstance(password, str) or not login.strip():
         raise Unauthorized(_("Wrong username, email or password."))
@@ -186,7 +222,10 @@ def authenticate(login, password, *, ip: str = "", device=None, system: bool = F
     user = find_user_by_login(account)
     device_id = None if system else _trusted_device_id(device, user)
     if not system and device_id is None:
-        ratelimit.check("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "login-fail-acct", account)
+        try:
+            ratelimit.check("LIMIT_LOGIN_FAILURES_PER_ACCOUNT", "login-fail-acct", account)
+        except RateLimited as error:  # the login page then offers the owner a sign-in link
+            raise AccountLocked(error.retry_after) from None
     if user is None or not user.password_hash or len(password) > PASSWORD_MAX:
         check_password_hash(_DUMMY_HASH, password[:PASSWORD_MAX])
         ok = False
@@ -323,6 +362,14 @@ def end_session(token: str | None) -> None:
 
 
 def _end_all_sessions_and_tokens(user: User, now: datetime) -> None:
+    """After a password change, a reset or a deletion: every login session ends, every API
+    token is revoked and every reset link still out is spent (a link mailed before the
+    change must not undo it)."""
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
     db.session.execute(
         update(LoginSession)
         .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
@@ -434,12 +481,27 @@ def update_profile(actor: User, user: User, *, display_name=None, locale=None, b
     return user
 
 
+def reset_mail_quota() -> str:
+    """What the forgot-password answer says about LIMIT_PASSWORD_RESET_PER_ACCOUNT."""
+    amount, seconds = ratelimit.quota("LIMIT_PASSWORD_RESET_PER_ACCOUNT")
+    if seconds == 3600:
+        return _("We send at most %(n)d such emails to one address per hour.", n=amount)
+    if seconds == 86400:
+        return _("We send at most %(n)d such emails to one address per day.", n=amount)
+    return _("We send at most %(n)d such emails to one address every %(minutes)d minutes.",
+             n=amount, minutes=max(1, seconds // 60))
+
+
 @transactional
 def request_password_reset(email, *, ip: str = "") -> None:
     """Email a single-use reset link if an account has this address; silent otherwise.
 
-    Raises InvalidInput for a malformed address and RateLimited; never says whether the
-    address is registered.
+    Raises InvalidInput for a malformed address and RateLimited (per IP); never says whether
+    the address is registered, by its answer or by its time: the same work is done either
+    way (the per-address quota counted, a reset row written, the mail composed; an unknown
+    address's row has no user and its link is never sent), and mail leaves on the mail
+    worker, after the answer. Over the per-address quota (reset_mail_quota() tells the
+    person) nothing more is written or sent.
     """
     errors: dict = {}
     email = text(email, "email", errors).strip()
@@ -448,34 +510,43 @@ def request_password_reset(email, *, ip: str = "") -> None:
         raise InvalidInput(fields=errors)
     ratelimit.hit("LIMIT_PASSWORD_RESET_PER_IP", "reset-ip", ip or "unknown")
     user = db.session.scalar(select(User).where(User.email_key == email.lower()))
-    if user is None or user.is_deleted:
-        return
+    if user is not None and user.is_deleted:
+        user = None
     try:
-        ratelimit.hit("LIMIT_PASSWORD_RESET_PER_ACCOUNT", "reset-acct", str(user.id))
-    except RateLimited:  # over the per-account limit: stay silent, send nothing more
+        ratelimit.hit("LIMIT_PASSWORD_RESET_PER_ACCOUNT", "reset-addr", email.lower())
+    except RateLimited:  # over the per-address quota: stay silent, send nothing more
         return
     token = new_token()
     now = utcnow()
     db.session.add(
         PasswordReset(
             token_hash=token_hash(token),
-            user_id=user.id,
+            user_id=user.id if user is not None else None,
             created_at=now,
             expires_at=now + timedelta(minutes=current_app.config["PASSWORD_RESET_MINUTES"]),
         )
     )
     link = external_url("auth.reset_password", token=token)
-    with force_locale(user.locale or "en"):
+    with force_locale(user.locale if user is not None and user.locale else "en"):
         subject = _("Reset your Tacit password")
         body = _(
             "Hello %(name)s,\n\nSomeone (we hope you) asked to reset the password of your Tacit "
             "account. Open this link within an hour to choose a new password:\n\n%(link)s\n\n"
             "The link works once. If you did not ask for this, ignore this email: your "
             "password stays as it is.\n",
-            name=user.name,
+            name=user.name if user is not None else email,
             link=link,
         )
-    after_commit(mail.send, user.email, subject, body)
+    message = mail.build_message(user.email if user is not None else email, subject, body)
+    if user is not None:
+        after_commit(mail.queue_message, message)
+
+
+def mail_allowed(user: User) -> bool:
+    """Whether we may mail this account unasked: its address is confirmed and it is not
+    deleted. Notifications and digests go only to such addresses; mail the person asked for
+    (a reset link, a confirmation link) goes to the address as it is."""
+    return user.email_confirmed_at is not None and not user.is_deleted and bool(user.email)
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -498,7 +569,7 @@ def _live_reset(token) -> PasswordReset | None:
     )
     if record is None or record.used_at is not None or record.expires_at <= utcnow():
         return None
-    if record.user.is_deleted:
+    if record.user is None or record.user.is_deleted:  # an unknown address's row
         return None
     return record
 
@@ -534,12 +605,8 @@ def reset_password(token, new_password) -> User:
     if spent.rowcount != 1:
         raise NotFound(_("This reset link is not valid any more. Ask for a new one."))
     user.password_hash = hash_password(new_password)
-    _end_all_sessions_and_tokens(user, now)
-    db.session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    )
+    user.email_confirmed_at = user.email_confirmed_at or now  # the link proved the mailbox
+    _end_all_sessions_and_tokens(user, now)  # spends the account's other reset links too
     after_commit(registry.end_user_sockets, user.id)
     return user
 

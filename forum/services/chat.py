@@ -637,11 +637,16 @@ def promote(actor, room_id, question_message_id, answer_message_ids, title, tags
     footer = _("From the chat of %(group)s on %(date)s", group=_markdown_text(group.name),
                date=asked.created_at.date().isoformat())
     body = f"{asked.body_source.rstrip()}\n\n*{footer}*"
+    # Asking's duplicate check, on the chat text (the footer would make every body new).
+    qa.check_duplicate(asked.author, asked.body_source)
     # The Q&A services join this unit of work: if any of them refuses, nothing is kept.
     question = qa.ask_question(asked.author, title=title, body=body, group=group.slug,
                                tags=tags, system=True)
     for message in answers:
         qa.post_answer(message.author, question.id, message.body_source, system=True)
+    # A promotion counts as one post of whoever made it, once the title and tags passed
+    # (a typo must not cost the limit); refused, it takes the question with it.
+    qa.count_post(actor)
     promoted_ids = [asked.id, *(m.id for m in answers)]
     db.session.execute(update(ChatMessage).where(ChatMessage.id.in_(promoted_ids))
                        .values(promoted_question_id=question.id))

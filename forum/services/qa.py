@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from forum import permissions, ratelimit
@@ -21,6 +21,7 @@ from forum.models import (
     Group,
     Post,
     Question,
+    QuestionTag,
     Revision,
     Tag,
     User,
@@ -102,6 +103,13 @@ def _check_posting(author: User, body: str, *, system: bool) -> None:
     """Posting rate limit and the duplicate check; both skipped for system work."""
     if system:
         return
+    check_duplicate(author, body)
+    count_post(author)
+
+
+def check_duplicate(author: User, body: str) -> None:
+    """Raise Conflict when `author` posted this same text in the last few minutes (asking,
+    answering, replying, and chat made into a question all check this)."""
     stripped = body.strip()
     since = utcnow() - DUPLICATE_WINDOW
     recent = db.session.scalars(
@@ -113,7 +121,11 @@ def _check_posting(author: User, body: str, *, system: bool) -> None:
     if any(text.strip() == stripped for text in recent):
         raise Conflict(_("You posted this same text a moment ago."),
                        fields={"body": _("Duplicate of your recent post.")})
-    ratelimit.hit("LIMIT_POST_PER_USER", "post", str(author.id))
+
+
+def count_post(user: User) -> None:
+    """Count one post against `user`'s posting rate limit; raises RateLimited when over."""
+    ratelimit.hit("LIMIT_POST_PER_USER", "post", str(user.id))
 
 
 def _check_editing(editor: User, *, system: bool) -> None:
@@ -386,9 +398,10 @@ def delete_post(actor: User, post_id) -> None:
 
 
 def _accept_reputation(question: Question, answer: Post, sign: int) -> None:
-    # Accepting your own answer earns nothing.
+    # Accepting your own answer earns nothing; in a private group, private points.
     if answer.author_id and answer.author_id != question.author_id:
-        adjust_reputation(answer.author_id, sign * ACCEPTED_ANSWER)
+        adjust_reputation(answer.author_id, sign * ACCEPTED_ANSWER,
+                          private=question.group.private)
 
 
 @transactional
@@ -440,15 +453,42 @@ def unaccept_answer(actor: User, question_id) -> Question:
     return question
 
 
+def tag_counts_query(user):
+    """A select() of (Tag, count of the questions `user` may see with it), most used first.
+
+    Counted from the visible questions rather than Tag.question_count (which counts every
+    group's), so a tag used only in a private group is not shown to outsiders, and a tag no
+    visible question uses is not listed at all.
+    """
+    visible = select(Question.id).where(permissions.visible_question_clause(user))
+    used = func.count(QuestionTag.question_id).label("used")
+    return (select(Tag, used).join(QuestionTag, QuestionTag.tag_id == Tag.id)
+            .where(QuestionTag.question_id.in_(visible))
+            .group_by(Tag.id).order_by(used.desc(), Tag.name))
+
+
+def visible_tag(user, name) -> tuple[Tag, int]:
+    """The tag `name` and how many of the questions `user` may see carry it.
+
+    Raises NotFound when none does: a tag used only in private groups the user is not in
+    does not exist for them (moderators included), on the tag page, in the API and when
+    describing it.
+    """
+    tag_name = clean_tag_name(name)
+    row = db.session.execute(tag_counts_query(user).where(Tag.name == tag_name)).first() \
+        if tag_name else None
+    if row is None:
+        raise NotFound(_("No such tag."))
+    return row[0], row[1]
+
+
 @transactional
 def set_tag_description(actor: User, name, description) -> Tag:
-    """Set a tag's short description; moderators only."""
+    """Set a tag's short description; moderators only, and only of a tag they can see.
+    Raises PermissionDenied, NotFound or InvalidInput."""
     if not permissions.can_edit_tags(actor):
         raise PermissionDenied(_("Only moderators can describe tags."))
-    tag_name = clean_tag_name(name)
-    tag = db.session.scalar(select(Tag).where(Tag.name == tag_name)) if tag_name else None
-    if tag is None:
-        raise NotFound(_("No such tag."))
+    tag, _count = visible_tag(actor, name)
     errors: dict = {}
     description = " ".join(inputs.text(description, "description", errors).split())
     if len(description) > TAG_DESCRIPTION_MAX:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import defer, joinedload, selectinload
 
 from forum import permissions
@@ -76,20 +76,6 @@ def question_list_query(user, *, group: str | None = None, tag: str | None = Non
         stmt = stmt.options(*(defer(column, raiseload=True) for column in (
             Question.body_source, Question.body_html, Question.body_text)))
     return stmt
-
-
-def tag_counts_query(user):
-    """A select() of (Tag, count of the questions `user` may see with it), most used first.
-
-    Counted from the visible questions rather than Tag.question_count (which counts every
-    group's), so a tag used only in a private group is not shown to outsiders, and a tag no
-    visible question uses is not listed at all.
-    """
-    visible = select(Question.id).where(permissions.visible_question_clause(user))
-    used = func.count(QuestionTag.question_id).label("used")
-    return (select(Tag, used).join(QuestionTag, QuestionTag.tag_id == Tag.id)
-            .where(QuestionTag.question_id.in_(visible))
-            .group_by(Tag.id).order_by(used.desc(), Tag.name))
 
 
 @dataclass

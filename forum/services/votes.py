@@ -55,9 +55,11 @@ def _apply(model, fk_name: str, target, user, value: int, *, on_answer: bool):
         delta = value - previous
         db.session.execute(update(target_model).where(target_model.id == target.id)
                            .values(score=target_model.score + delta))
+        question = target if isinstance(target, Question) else target.question
         adjust_reputation(target.author_id,
                           vote_reputation(value, on_answer=on_answer)
-                          - vote_reputation(previous, on_answer=on_answer))
+                          - vote_reputation(previous, on_answer=on_answer),
+                          private=question.group.private)
         score = db.session.scalar(select(target_model.score)
                                   .where(target_model.id == target.id))
         return score, value
