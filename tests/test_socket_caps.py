@@ -1,8 +1,9 @@
 """Caps on live sockets (security issue 10, finding 6): real servers, real python-socketio
-clients. At most SOCKETS_PER_USER sockets per signed-in user and SOCKETS_PER_IP per address,
-/chat and /live together; the next connect is refused with `too_many_connections`, and a
-disconnect frees its place. With Redis, the sockets of every process count together, and
-the places held by a process that died are freed once its heartbeat lapses.
+clients. At most SOCKETS_PER_USER sockets per signed-in user and SOCKETS_PER_IP anonymous
+sockets per address, /chat and /live together; the next connect is refused with
+`too_many_connections`, and a disconnect frees its place. With Redis, the sockets of every
+process count together, and the places held by a process that died are freed once its
+heartbeat lapses.
 """
 
 import os
@@ -117,10 +118,13 @@ def test_sockets_are_capped_per_user_and_per_address(tmp_path, sockets):
         chat = [sockets(server, "/chat", nurse) for _n in range(3)]
         assert all(socket.connected for socket in chat)
         assert_refused(sockets(server, "/chat", nurse))  # the user's fourth
-        # Anonymous /live readers count against the address only: 3 + 2 fill it.
-        live = [sockets(server, "/live") for _n in range(2)]
+        # Anonymous /live readers count against their address; signed-in sockets do not
+        # (a clinic behind one address is not one reader): 5 anonymous ones fill it.
+        live = [sockets(server, "/live") for _n in range(5)]
         assert all(socket.connected for socket in live)
-        assert_refused(sockets(server, "/live"))  # the address's sixth
+        assert_refused(sockets(server, "/live"))  # the address's sixth anonymous socket
+        make_user(server, "midwife")
+        assert sockets(server, "/chat", token(server, "midwife")).connected
         # A closed socket frees its place under both caps. (Each refusal costs the client
         # 3 s of waiting for the websocket's closing handshake: the test keeps them few.)
         chat[0].close_soon()

@@ -22,6 +22,7 @@ import argparse
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -122,7 +123,6 @@ def main() -> int:
             db = code / "bench" / "data" / "forum-200q-2000p.db"
         qid = args.qid
         if qid is None:
-            import sqlite3
             with sqlite3.connect(db) as conn:
                 qid = conn.execute("SELECT max(id) FROM questions").fetchone()[0]
         env.update(FORUM_DATABASE_URL=f"sqlite:///{db}", REPRO_CODE=str(code),

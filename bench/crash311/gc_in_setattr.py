@@ -68,7 +68,7 @@ def run_once():
 
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-for i in range(n):
+for _ in range(n):
     keep = run_once()
 print(f"Python {sys.version.split()[0]}: {n} iterations survived; weakref callbacks run "
       f"inside the attribute store: {len(during)}, after it: {len(after)}")

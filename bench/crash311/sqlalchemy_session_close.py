@@ -1,8 +1,8 @@
 """SQLAlchemy + sqlite3 on CPython 3.11: closing a Session whose loaded objects are held
 only by cyclic garbage crashes the interpreter. No web framework, no templates.
 
-    python sqlalchemy_session_close.py [rounds] [--no-fill] [--workaround] [--gc-off]
-                                       [--gc-threshold=N]
+    python sqlalchemy_session_close.py [rounds] [--no-fill] [--workaround] [--forum]
+                                       [--gc-off] [--gc-threshold=N]
 
 Session.close() -> InstanceState._detach_states() stores `_strong_obj` on every state. When
 that name is not in InstanceState's shared keys (3.11 keeps about 30 names there; a
@@ -14,7 +14,8 @@ state's attribute values twice (see gc_in_setattr.py beside this file).
 Exit 139 (SIGSEGV) on CPython 3.11.2 and 3.11.7 with SQLAlchemy 2.1.9 at the default GC
 thresholds; SQLAlchemy 2.0.58 needs --gc-threshold=100 here (the GC timing differs).
 --no-fill, --gc-off and --workaround (a real __dict__ for every new InstanceState) avoid it;
-3.12 and 3.13 never crash.
+--forum imports forum.extensions, which puts the same protection in place as the forum does
+(tests/test_cpython311.py runs it); 3.12 and 3.13 never crash.
 """
 import gc
 import sys
@@ -29,10 +30,15 @@ if "--workaround" in sys.argv:
     _init = InstanceState.__init__
 
     def _init_with_dict(self, obj, manager):
-        self.__dict__
+        self.__dict__  # noqa: B018 - reading it builds the dict
         _init(self, obj, manager)
 
     InstanceState.__init__ = _init_with_dict
+if "--forum" in sys.argv:
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    import forum.extensions  # noqa: F401  (its import protects InstanceState on 3.11)
 if "--gc-off" in sys.argv:
     gc.disable()
 for arg in sys.argv[1:]:
@@ -94,7 +100,7 @@ if "--no-fill" not in sys.argv:
         _fillers.append(st)
 
 rounds = int(next((a for a in sys.argv[1:] if a.isdigit()), "50"))
-for r in range(rounds):
+for _ in range(rounds):
     with Session(engine) as s:
         nodes = [Node(p) for p in s.scalars(select(Post)).unique()]
         del nodes  # the posts are now reachable only from cyclic garbage

@@ -1,7 +1,7 @@
 """Caps on live sockets: at most SOCKETS_PER_USER sockets per signed-in user and
-SOCKETS_PER_IP per client address, /chat and /live counted together (each open page holds
-one or two). A connect past a cap is refused (`too_many_connections`); a disconnect frees
-its place. 0 turns a cap off, and so does FORUM_RATE_LIMITS=0 (every limit off).
+SOCKETS_PER_IP anonymous sockets per client address, /chat and /live counted together (each
+open page holds one or two). A connect past a cap is refused (`too_many_connections`); a
+disconnect frees its place. 0 turns a cap off, and so does FORUM_RATE_LIMITS=0 (every limit off).
 
 Without Redis, the sockets are counted in this process (per app). With Redis (several
 processes share the work), each cap is a Redis hash {sid: process holding it} per user and
@@ -61,7 +61,9 @@ def _wanted(user_channel: str | None, ip: str | None) -> list[tuple[str, int]]:
         int(config.get("SOCKETS_PER_IP") or 0)
     if user_channel and per_user > 0:
         wanted.append((user_channel, per_user))
-    if ip and per_ip > 0:
+    # Signed-in sockets are bounded per user; the address cap is for anonymous ones, so a
+    # clinic or a workshop behind one address (NAT) is not capped as one reader.
+    if ip and per_ip > 0 and not user_channel:
         wanted.append((f"ip:{ip}", per_ip))
     return wanted
 
