@@ -1,6 +1,6 @@
 # Tacit: `make run` serves the demo forum, `make test` runs every test. Both set themselves up.
-# The newest CPython 3.12+ on the PATH when there is one (CPython 3.11 has an open crash:
-# docs/known-issues.md), else Debian's own python3; any other with `make PYTHON=python3.13 ...`.
+# The newest CPython 3.12+ on the PATH when there is one (3.11 has a GC bug the forum guards
+# against: docs/known-issues.md), else Debian's own python3; another: `make PYTHON=python3.13`.
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12; do $$p -c '' >/dev/null 2>&1 && { echo $$p; exit 0; }; done; test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
