@@ -398,6 +398,15 @@ def test_the_sign_in_link_answer_is_the_same_for_unconfirmed_unknown_and_confirm
                         without(follow, csrf_from(follow))))
     assert all(answer == answers[0] for answer in answers)
     assert [m["To"] for m in outbox.messages()] == ["ama@example.org"]
+    # The same work each time: a link row per request; only ama's names an account.
+    with app.app_context():
+        rows = db.session.execute(select(EmailLink.user_id, EmailLink.email_key)
+                                  .order_by(EmailLink.id)).all()
+        ama = accounts.get_user_by_username("ama").id
+    assert [(user_id is not None, key) for user_id, key in rows] == [
+        (False, "bea"), (False, "nobody-here"), (False, "bea@example.org"),
+        (True, "ama@example.org")]
+    assert rows[3][0] == ama
 
 
 def test_an_unconfirmed_locked_out_account_sees_the_same_page_and_gets_no_mail(

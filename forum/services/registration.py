@@ -215,7 +215,7 @@ def _live_link(token, purpose: str) -> EmailLink | None:
             record.expires_at <= utcnow():
         return None
     user = record.user
-    if user.is_deleted or user.email_key != record.email_key:
+    if user is None or user.is_deleted or user.email_key != record.email_key:
         return None
     return record
 
@@ -233,14 +233,19 @@ def _spend(record: EmailLink, now: datetime) -> bool:
     return spent.rowcount == 1
 
 
-def _new_link(user: User, purpose: str, lifetime: timedelta, now: datetime) -> str:
+def _new_link(user: User | None, purpose: str, lifetime: timedelta, now: datetime, *,
+              email_key: str | None = None) -> str:
     """Store a new link of `purpose` to the user's address; returns its raw token (for the
-    mail only). Links expired a day ago go: nobody can use them, and the table stays small."""
+    mail only). Without a user (work done alike for an unknown login) the link is dead: it
+    names no account. Links expired a day ago go: nobody can use them, and the table stays
+    small."""
     db.session.execute(delete(EmailLink).where(EmailLink.expires_at <= now - timedelta(days=1)),
                        execution_options={"synchronize_session": False})
     token = new_token()
-    db.session.add(EmailLink(purpose=purpose, token_hash=token_hash(token), user_id=user.id,
-                             email_key=user.email_key, created_at=now, expires_at=now + lifetime))
+    db.session.add(EmailLink(purpose=purpose, token_hash=token_hash(token),
+                             user_id=user.id if user is not None else None,
+                             email_key=email_key or user.email_key, created_at=now,
+                             expires_at=now + lifetime))
     return token
 
 
@@ -309,14 +314,19 @@ def request_sign_in_link(login, *, ip: str = "") -> None:
         raise InvalidInput(fields=errors)
     ratelimit.hit("LIMIT_SIGN_IN_LINK_PER_IP", "sign-in-link-ip", ip or "unknown")
     user = accounts.find_user_by_login(login) if len(login) <= LOGIN_MAX else None
-    if user is None or not accounts.mail_allowed(user):
-        return
-    if not _within_mail_limit("LIMIT_SIGN_IN_MAIL_PER_ADDRESS", "sign-in-mail", user.email_key):
+    if user is not None and not accounts.mail_allowed(user):
+        user = None
+    # The same work whoever asks, so the answer's time does not tell which logins have a
+    # confirmed address: the quota counted, a link stored and a mail composed; without an
+    # account (or a confirmed address) the link has no user and the mail is never queued.
+    address = user.email_key if user is not None else login.lower()[:254]
+    if not _within_mail_limit("LIMIT_SIGN_IN_MAIL_PER_ADDRESS", "sign-in-mail", address):
         return
     token = _new_link(user, "sign_in",
-                      timedelta(minutes=current_app.config["SIGN_IN_LINK_MINUTES"]), utcnow())
+                      timedelta(minutes=current_app.config["SIGN_IN_LINK_MINUTES"]), utcnow(),
+                      email_key=address)
     link = external_url("auth.sign_in_link", token=token)
-    with force_locale(_language(user.locale)):
+    with force_locale(_language(user.locale if user is not None else None)):
         subject = _("Sign in to Tacit from your browser")
         body = _(
             "Hello %(name)s,\n\nYou asked for a link to sign in to your Tacit account "
@@ -325,9 +335,13 @@ def request_sign_in_link(login, *, ip: str = "") -> None:
             "browser can then sign in with your password.\n\n%(link)s\n\nThe link works once "
             "and does not sign you in by itself. If you did not ask for it, ignore this email; "
             "someone may be guessing your password, so choose a long one.\n",
-            name=user.name, username=user.username, link=link,
+            name=user.name if user is not None else login,
+            username=user.username if user is not None else login, link=link,
             minutes=current_app.config["SIGN_IN_LINK_MINUTES"])
-    after_commit(mail.send, user.email, subject, body)
+    message = mail.build_message(user.email if user is not None else "nobody@invalid",
+                                 subject, body)
+    if user is not None:
+        after_commit(mail.queue_message, message)
 
 
 @transactional
