@@ -19,10 +19,12 @@ from forum.chat import bp as chat_bp
 from forum.cli import register_cli
 from forum.errors import register_error_handlers
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from forum.follows import bp as follows_bp
 from forum.groups import bp as groups_bp
 from forum.i18n import install_template_gettext, select_locale
 from forum.live import bp as live_bp
 from forum.main import bp as main_bp
+from forum.notifications import bp as notifications_bp
 from forum.pagecache import register_page_cache
 from forum.qa import bp as qa_bp
 from forum.search import bp as search_bp
@@ -118,6 +120,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(qa_bp)
     app.register_blueprint(groups_bp)
+    app.register_blueprint(follows_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(chat_bp)

@@ -13,6 +13,19 @@ from forum.models.qa import (
     Revision,
     Tag,
 )
+from forum.models.social import (
+    DIGEST_PERIODS,
+    FOLLOW_LEVELS,
+    FOLLOW_TARGETS,
+    MAIL_DELIVERIES,
+    NOTIFICATION_KINDS,
+    DigestDelivery,
+    DigestItem,
+    Follow,
+    GroupJoinRequest,
+    MailSetting,
+    Notification,
+)
 from forum.models.user import (
     EMAIL_LINK_PURPOSES,
     ROLES,
@@ -25,6 +38,17 @@ from forum.models.user import (
 )
 
 __all__ = [
+    "DIGEST_PERIODS",
+    "FOLLOW_LEVELS",
+    "FOLLOW_TARGETS",
+    "MAIL_DELIVERIES",
+    "NOTIFICATION_KINDS",
+    "DigestDelivery",
+    "DigestItem",
+    "Follow",
+    "GroupJoinRequest",
+    "MailSetting",
+    "Notification",
     "LANGUAGES",
     "ROLES",
     "ApiToken",

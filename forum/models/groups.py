@@ -20,6 +20,10 @@ class Group(db.Model):
     region: Mapped[str] = mapped_column(String(80), default="")
     description_source: Mapped[str] = mapped_column(Text, default="")
     description_html: Mapped[str] = mapped_column(Text, default="")
+    # The French name and description; empty: the French interface shows the English ones.
+    name_fr: Mapped[str] = mapped_column(String(100), default="")
+    description_fr_source: Mapped[str] = mapped_column(Text, default="")
+    description_fr_html: Mapped[str] = mapped_column(Text, default="")
     markup_version: Mapped[int] = mapped_column(Integer, default=0)
     private: Mapped[bool] = mapped_column(Boolean, default=False)
     # Counters kept by the services with atomic UPDATEs, so lists need no COUNT per row.

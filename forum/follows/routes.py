@@ -1,0 +1,3 @@
+"""Following pages (issue 11)."""
+
+from forum.follows import bp  # noqa: F401

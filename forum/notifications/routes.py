@@ -1,0 +1,3 @@
+"""Notification pages (issue 11)."""
+
+from forum.notifications import bp  # noqa: F401
