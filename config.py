@@ -179,6 +179,8 @@ class BaseSettings:
     # renders Markdown again. Chat edits count against LIMIT_CHAT_PER_USER like messages.
     LIMIT_EDIT_PER_USER = "10/minute;100/hour"
     LIMIT_CHAT_PER_USER = "10/10seconds"
+    # Requests to join private groups, per asking user: each one notifies the moderators.
+    LIMIT_JOIN_REQUEST_PER_USER = "5/hour;20/day"
 
 
 for _name in dir(BaseSettings):

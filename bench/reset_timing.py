@@ -28,7 +28,7 @@ from forum.services.accounts import register_user  # noqa: E402
 def main(rounds: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="tacit-reset-timing-"))
     app = create_app(TestConfig, database_url=f"sqlite:///{folder / 'forum.db'}",
-                     outbox_dir=str(folder / "outbox"), instance_dir=str(folder),
+                     OUTBOX_DIR=str(folder / "outbox"), INSTANCE_DIR=str(folder),
                      WTF_CSRF_ENABLED=False, MAIL_DELAY=0.25)  # the served default
     with app.app_context():
         db.create_all()

@@ -400,6 +400,7 @@ def main() -> int:
         ("list", "/questions", "/list"),
         ("hot", f"/questions/{hot}", "/hot"),
         ("search", f"/search?q={quote_plus(query)}", None),
+        ("home", "/", None),  # the home page: aim no slower than /questions (issue 11)
     ]
     servers: list[Server] = []
     try:

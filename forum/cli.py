@@ -8,9 +8,11 @@ from forum.demo import print_logins, seed_demo
 from forum.errors import ServiceError
 from forum.services.accounts import register_user
 from forum.services.accounts import set_role as set_role_service
+from forum.services.digests import send_digests
 from forum.services.groups import add_member as add_member_service
 from forum.services.groups import create_group as create_group_service
 from forum.services.maintenance import rerender_markup
+from forum.services.notifications import remind_to_accept
 from forum.services.reputation import recompute_all
 from forum.services.search import rebuild_index
 
@@ -20,6 +22,8 @@ groups_cli = AppGroup("groups", help="Manage regional groups.")
 reputation_cli = AppGroup("reputation", help="Reputation points.")
 markup_cli = AppGroup("markup", help="Stored Markdown.")
 search_cli = AppGroup("search", help="The full-text search index.")
+notifications_cli = AppGroup("notifications", help="Notifications in the app.")
+digests_cli = AppGroup("digests", help="Email digests.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -118,6 +122,30 @@ def rebuild_search():
     click.echo(f"indexed {rebuild_index()} question(s)")
 
 
+@notifications_cli.command("remind")
+def remind():
+    """Remind askers of week-old questions with answers but none accepted (once per
+    question; meant for cron)."""
+    total = 0
+    while written := remind_to_accept():  # a unit of work per batch of 1,000
+        total += written
+    click.echo(f"{total} reminder(s) written")
+
+
+@digests_cli.command("send")
+@click.option("--period", required=True, type=click.Choice(["daily", "weekly"]))
+def send_digest_mail(period):
+    """Send this period's digests to every member who gets one (meant for cron: once a day
+    for daily, once a week for weekly; running it again in the same period sends nothing
+    twice)."""
+    report = send_digests(period)
+    click.echo(f"{period} digests for {report.period_start:%Y-%m-%d}: {report.sent} sent, "
+               f"{report.empty} with nothing new, {report.already} sent earlier, "
+               f"{report.failed} refused, {len(report.stuck)} left unsent by an earlier run")
+    if report.failed:
+        raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
@@ -125,3 +153,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(reputation_cli)
     app.cli.add_command(markup_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(notifications_cli)
+    app.cli.add_command(digests_cli)

@@ -15,13 +15,16 @@ from sqlalchemy import func, select, update
 from forum.demo_content import (
     DEMO_PASSWORD,
     DEMO_USERS,
+    GROUP_MODERATORS,
     GROUPS,
+    JOIN_REQUESTS,
     MEMBERSHIPS,
     QUESTIONS,
 )
 from forum.extensions import db
 from forum.models import (
     Group,
+    GroupJoinRequest,
     GroupMembership,
     Post,
     PostVote,
@@ -31,8 +34,15 @@ from forum.models import (
     User,
     utcnow,
 )
+from forum.services import follows
 from forum.services.accounts import register_user, update_profile
-from forum.services.groups import add_member, create_group, join_group
+from forum.services.groups import (
+    add_member,
+    create_group,
+    join_group,
+    request_to_join,
+    set_group_moderator,
+)
 from forum.services.qa import accept_answer, ask_question, post_answer, post_reply
 from forum.services.uow import transactional
 from forum.services.votes import vote_post, vote_question
@@ -58,7 +68,30 @@ def seed_demo(*, only_if_empty: bool = False) -> bool:
     _seed_groups(users, now)
     for spec in QUESTIONS:
         _seed_question(spec, users, now)
+    _seed_follows(users)
     return True
+
+
+# Follows beyond the defaults (members follow their groups, askers and answerers their
+# questions): tags, people, a public group followed without joining, digest levels.
+DEMO_FOLLOWS = [
+    ("amina", "tag", "implants", "all"),
+    ("achieng", "tag", "dmpa-sc", "all"),
+    ("rahul", "tag", "counselling", "digest"),
+    ("siti", "tag", "implants", "digest"),
+    ("kofi", "user", "amina", "all"),
+    ("awa", "user", "mariam", "all"),
+    ("nguyen", "group", "south-asia", "all"),
+    ("joseph", "group", "east-africa", "digest"),
+]
+
+
+def _seed_follows(users: dict[str, User]) -> None:
+    for username, target_type, key, level in DEMO_FOLLOWS:
+        user = users[username]
+        target = follows.resolve_target(user, target_type, key)
+        if follows.level_of(user, target_type, target.id) != level:  # the seeded level
+            follows.follow(user, target_type, key, level=level)
 
 
 def _seed_users(now) -> dict[str, User]:
@@ -85,7 +118,9 @@ def _seed_groups(users: dict[str, User], now) -> None:
         if db.session.scalar(select(Group.id).where(Group.slug == spec["slug"])):
             continue
         group = create_group(None, spec["slug"], spec["name"], spec["region"],
-                             spec["description"], private=spec["private"], system=True)
+                             spec["description"], private=spec["private"],
+                             name_fr=spec.get("name_fr", ""),
+                             description_fr=spec.get("description_fr", ""), system=True)
         created.append(group.id)
     if created:
         _set_times(Group, {gid: now - COMMUNITY_AGE for gid in created})
@@ -107,6 +142,15 @@ def _seed_groups(users: dict[str, User], now) -> None:
     if joined:
         _set_times(GroupMembership, {mid: now - COMMUNITY_AGE + timedelta(days=1)
                                      for mid in joined})
+    for slug, usernames in GROUP_MODERATORS.items():
+        for username in usernames:  # idempotent: the role is set again
+            set_group_moderator(users["admin"], slug, username)
+    for username, slug, message in JOIN_REQUESTS:
+        group_id = db.session.scalar(select(Group.id).where(Group.slug == slug))
+        if not db.session.scalar(select(GroupJoinRequest.id).where(
+                GroupJoinRequest.group_id == group_id,
+                GroupJoinRequest.user_id == users[username].id)):
+            request_to_join(users[username], slug, message)
 
 
 def _voters(spec: dict, author: str, users: dict[str, User], rng: random.Random) -> list[User]:

@@ -43,6 +43,7 @@ GROUPS = [
     {
         "slug": "east-africa",
         "name": "East Africa",
+        "name_fr": "Afrique de l'Est",
         "region": "East Africa",
         "private": False,
         "description": (
@@ -51,66 +52,124 @@ GROUPS = [
             "Good topics: commodity security, community distribution, youth-friendly "
             "services, HMIS reporting."
         ),
+        "description_fr": (
+            "Praticiens du Kenya, de l'Ouganda, de la Tanzanie, du Rwanda, de l'Éthiopie et "
+            "des pays voisins : gestionnaires de programme, infirmières et sages-femmes, "
+            "superviseurs des agents de santé communautaire.\n\n"
+            "Sujets bienvenus : sécurisation des produits, distribution communautaire, "
+            "services adaptés aux jeunes, rapports du SNIS."
+        ),
     },
     {
         "slug": "west-africa",
-        "name": "West Africa",
+        "name": "West Africa francophone",
+        "name_fr": "Afrique de l'Ouest francophone",
         "region": "West Africa",
         "private": False,
         "description": (
-            "Afrique de l'Ouest : la plupart des membres écrivent en français "
-            "(Sénégal, Mali, Burkina Faso, Côte d'Ivoire, Niger…). English is welcome too "
-            "(Ghana, Nigeria, Liberia, Sierra Leone).\n\n"
+            "French-speaking West Africa: Senegal, Mali, Burkina Faso, Côte d'Ivoire, Niger, "
+            "Guinea… Most members write in French; English is welcome too.\n\n"
+            "Frequent topics: DMPA-SC and self-injection, last-mile logistics, community "
+            "relays, data quality."
+        ),
+        "description_fr": (
+            "Afrique de l'Ouest francophone : Sénégal, Mali, Burkina Faso, Côte d'Ivoire, "
+            "Niger, Guinée… La plupart des membres écrivent en français ; l'anglais est "
+            "bienvenu aussi.\n\n"
             "Sujets fréquents : DMPA-SC et auto-injection, logistique du dernier kilomètre, "
             "relais communautaires, qualité des données."
         ),
     },
     {
+        "slug": "west-africa-anglophone",
+        "name": "West Africa anglophone",
+        "name_fr": "Afrique de l'Ouest anglophone",
+        "region": "West Africa",
+        "private": False,
+        "description": (
+            "English-speaking West Africa: Ghana, Nigeria, Liberia, Sierra Leone, the Gambia. "
+            "CHPS compounds, community health officers, commodity logistics."
+        ),
+        "description_fr": (
+            "Afrique de l'Ouest anglophone : Ghana, Nigeria, Liberia, Sierra Leone, Gambie. "
+            "Postes CHPS, agents de santé communautaire, logistique des produits."
+        ),
+    },
+    {
         "slug": "south-asia",
         "name": "South Asia",
+        "name_fr": "Asie du Sud",
         "region": "Asia",
         "private": False,
         "description": (
             "India, Bangladesh, Nepal, Pakistan, Sri Lanka: PPIUCD and postpartum family "
             "planning, ASHA and community workers, the public-sector method basket."
         ),
+        "description_fr": (
+            "Inde, Bangladesh, Népal, Pakistan, Sri Lanka : DIU du post-partum et "
+            "planification familiale après l'accouchement, ASHA et agents communautaires, "
+            "gamme de méthodes du secteur public."
+        ),
     },
     {
         "slug": "southeast-asia",
         "name": "Southeast Asia",
+        "name_fr": "Asie du Sud-Est",
         "region": "Asia",
         "private": False,
         "description": (
             "Indonesia, Vietnam, the Philippines, Myanmar, Cambodia, Laos: Puskesmas and "
             "commune health stations, posyandu cadres, adolescent services."
         ),
+        "description_fr": (
+            "Indonésie, Viêt Nam, Philippines, Myanmar, Cambodge, Laos : Puskesmas et "
+            "postes de santé communaux, relais posyandu, services pour adolescents."
+        ),
     },
     {
         "slug": "trainers-circle",
         "name": "Trainers' circle",
+        "name_fr": "Cercle des formateurs",
         "region": "All regions",
         "private": True,
         "description": (
             "A closed group for clinical trainers and supervisors to share curricula, "
             "checklists and honest lessons from courses that did not go well. "
-            "Members are added by the admins."
+            "Ask to join from its link; its moderators decide."
+        ),
+        "description_fr": (
+            "Un groupe fermé où formateurs cliniques et superviseurs partagent programmes, "
+            "grilles et leçons franches tirées des formations qui se sont mal passées. "
+            "Demandez à le rejoindre depuis son lien ; ses modérateurs décident."
         ),
     },
+]
+
+# Group moderators, appointed by the admin (each a member of the group).
+GROUP_MODERATORS = {
+    "trainers-circle": ["achieng"],
+    "west-africa": ["amina"],
+}
+
+# Pending requests to join private groups: (username, group slug, message).
+JOIN_REQUESTS = [
+    ("siti", "trainers-circle",
+     "I train posyandu cadres on pill and injectable counselling in Sleman."),
 ]
 
 # Groups each demo user joins (their region's group first). Private groups take members
 # through add_member; public ones through join_group, as a user would.
 MEMBERSHIPS = {
     "moderator": ["east-africa", "trainers-circle"],
-    "amina": ["west-africa", "trainers-circle"],
+    "amina": ["west-africa", "trainers-circle", "west-africa-anglophone"],
     "rahul": ["south-asia", "southeast-asia", "trainers-circle"],
     "achieng": ["east-africa", "trainers-circle"],
-    "kofi": ["west-africa", "trainers-circle"],
+    "kofi": ["west-africa-anglophone", "trainers-circle"],
     "awa": ["west-africa"],
     "mariam": ["west-africa"],
     "siti": ["southeast-asia", "south-asia"],
     "nguyen": ["southeast-asia"],
-    "joseph": ["east-africa"],
+    "joseph": ["east-africa", "west-africa-anglophone"],
     "fatou": ["west-africa"],
 }
 
@@ -1144,7 +1203,7 @@ En pratique :
         ],
     },
     {
-        "group": "west-africa",
+        "group": "west-africa-anglophone",
         "author": "kofi",
         "lang": "en",
         "days_ago": 30,
@@ -1180,7 +1239,7 @@ then the provider joins quarterly outreach days with an experienced colleague.""
         ],
     },
     {
-        "group": "west-africa",
+        "group": "west-africa-anglophone",
         "author": "kofi",
         "lang": "en",
         "days_ago": 16,
@@ -1206,7 +1265,7 @@ facilities cut off by rivers or rains. I would cost it for those cases only.""",
         ],
     },
     {
-        "group": "west-africa",
+        "group": "west-africa-anglophone",
         "author": "kofi",
         "lang": "en",
         "days_ago": 6,

@@ -29,16 +29,53 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 
 
-def build_message(to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text UTF-8 message from the configured sender."""
+def build_message(to: str, subject: str, body: str, *, html: str | None = None,
+                  unsubscribe_url: str | None = None) -> EmailMessage:
+    """A UTF-8 message from the configured sender: plain text, with a light HTML
+    alternative when `html` is given; `unsubscribe_url` adds the List-Unsubscribe headers
+    of a one-click unsubscribe (RFC 2369, RFC 8058)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="tacit.local")
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     return message
+
+
+class Batch:
+    """Deliver many messages now, in this thread, over one SMTP connection (or into the
+    outbox): for the digests, which must know each message has left before they record it.
+    Use as a context manager; `send(message)` raises on a failed delivery."""
+
+    def __init__(self) -> None:
+        self.smtp_url = current_app.config.get("SMTP_URL")
+        self.outbox = Path(current_app.config["OUTBOX_DIR"])
+        self.client: smtplib.SMTP | None = None
+
+    def __enter__(self) -> "Batch":
+        if self.smtp_url:
+            self.client = _smtp_client(self.smtp_url)
+        return self
+
+    def send(self, message: EmailMessage) -> None:
+        if self.client is None:
+            _write_outbox(message, self.outbox)
+        else:
+            self.client.send_message(message)
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            try:
+                self.client.quit()
+            except smtplib.SMTPException:
+                self.client.close()
 
 
 log = logging.getLogger(__name__)
@@ -136,8 +173,9 @@ def _write_outbox(message: EmailMessage, outbox: Path) -> Path:
     return outbox / name
 
 
-def _send_smtp(url: str, message: EmailMessage) -> None:
-    """smtp://user:pass@host:587 uses STARTTLS; smtps:// uses TLS from the start."""
+def _smtp_client(url: str) -> smtplib.SMTP:
+    """A connected, logged-in client. smtp://user:pass@host:587 uses STARTTLS when the
+    server offers it; smtps:// uses TLS from the start."""
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     if parts.scheme == "smtps":
@@ -145,9 +183,18 @@ def _send_smtp(url: str, message: EmailMessage) -> None:
                                   timeout=30)
     else:
         client = smtplib.SMTP(host, parts.port or 587, timeout=30)
-    with client:
+    try:
+        client.ehlo_or_helo_if_needed()  # has_extn() knows nothing before EHLO
         if parts.scheme == "smtp" and client.has_extn("starttls"):
             client.starttls(context=ssl.create_default_context())
         if parts.username:
             client.login(unquote(parts.username), unquote(parts.password or ""))
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _send_smtp(url: str, message: EmailMessage) -> None:
+    with _smtp_client(url) as client:
         client.send_message(message)

@@ -14,6 +14,10 @@ Decisions (bump MARKUP_VERSION when any of these change):
   most 32 deep (deeper markers stay text), tables of more than 10 000 cells stay text, and
   a document past its budget (parser steps, inline copying, characters of link URLs) is
   shown as plain text paragraphs.  Version 2; ordinary posts render as in version 1.
+- `@name` becomes a link only when the caller passes it in `mentions` (markup never asks the
+  database): the service looks up the names `mentioned_names()` finds, once per write, and
+  passes the ones that exist with their links. Not inside code or links; at most
+  MAX_MENTION_LINKS per document. Without `mentions` the output is unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import functools
 import html
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -633,6 +638,82 @@ class _ImageLinkProcessor(Treeprocessor):
         el.text = alt
 
 
+# "@name" after a space, a bracket or the start: not inside an e-mail address or a word.
+MENTION_RE = re.compile(r"(?<![\w@./+-])@([A-Za-z0-9_-]{3,30})(?![\w-])")
+MAX_MENTIONS = 20  # distinct names looked up per write
+MAX_MENTION_LINKS = 50  # links made per document
+
+
+def mentioned_names(source: object) -> list[str]:
+    """The distinct lower-cased `@names` of a Markdown source, in order, at most MAX_MENTIONS.
+
+    Candidates only (code spans included): render_markdown links those the caller passes.
+    """
+    found: list[str] = []
+    for match in MENTION_RE.finditer(_clean_source(source)):
+        name = match.group(1).lower()
+        if name not in found:
+            found.append(name)
+            if len(found) >= MAX_MENTIONS:
+                break
+    return found
+
+
+class _MentionProcessor(Treeprocessor):
+    """Link `@name` in running text to the person, for the names the caller passed (see
+    render_markdown); never inside links or code. Records the names it linked."""
+
+    SKIPPED = ("a", "code", "pre")
+
+    def run(self, root):
+        mentions = getattr(self.md, "tacit_mentions", None)
+        if not mentions:
+            return None
+        self.linked: set[str] = self.md.tacit_mentioned
+        self.left = MAX_MENTION_LINKS
+        stack = [root]
+        while stack and self.left > 0:
+            el = stack.pop()
+            children = list(el)
+            # Tails from the last child back, then the text: an insertion never moves a
+            # child still to do.
+            for index in range(len(children) - 1, -1, -1):
+                child = children[index]
+                if child.tag not in self.SKIPPED:
+                    stack.append(child)
+                if child.tail and not isinstance(child.tail, AtomicString):
+                    child.tail = self._split(child.tail, el, index + 1, mentions)
+            if el.text and not isinstance(el.text, AtomicString):
+                el.text = self._split(el.text, el, 0, mentions)
+        return None
+
+    def _split(self, text: str, parent, where: int, mentions) -> str:
+        """Insert links for the mentions of `text` into `parent` at `where`; returns the text
+        left before the first link."""
+        head, last, pos = None, None, 0
+        for match in MENTION_RE.finditer(text):
+            name = match.group(1).lower()
+            href = mentions.get(name)
+            if href is None or self.left <= 0:
+                continue
+            self.left -= 1
+            self.linked.add(name)
+            chunk = text[pos:match.start()]
+            if last is None:
+                head = chunk
+            else:
+                last.tail = chunk
+            link = etree.Element("a", {"href": href})
+            link.text = AtomicString(match.group(0))
+            parent.insert(where, link)
+            where += 1
+            last, pos = link, match.end()
+        if last is None:
+            return text
+        last.tail = text[pos:]
+        return head
+
+
 class _ForumExtension(Extension):
     """Escape raw HTML, autolink bare URLs, drop non-web images and bound the cost."""
 
@@ -661,6 +742,7 @@ class _ForumExtension(Extension):
         md.inlinePatterns.register(_BacktickProcessor(BACKTICK_RE), "backtick", 190)  # as upstream
         # After inline processing (20) so every image exists.
         md.treeprocessors.register(_ImageLinkProcessor(md), "unsafe_image", 5)
+        md.treeprocessors.register(_MentionProcessor(md), "mentions", 4)
         for processor in md.inlinePatterns:
             if isinstance(processor, InlineProcessor):
                 processor.handleMatch = self.budget.counted(processor.handleMatch)
@@ -779,6 +861,7 @@ class Rendered:
     html: str  # sanitized HTML, safe to output with |safe
     text: str  # plain text (no tags, entities decoded, whitespace collapsed)
     version: int  # MARKUP_VERSION used to render it
+    mentions: tuple[str, ...] = ()  # the lower-cased @names linked, in no particular order
 
 
 def _plain_paragraphs(text: str) -> str:
@@ -787,9 +870,14 @@ def _plain_paragraphs(text: str) -> str:
     return "\n".join(f"<p>{html.escape(block.strip())}</p>" for block in blocks if block.strip())
 
 
-def render_markdown(source: str) -> Rendered:
-    """Render user Markdown to sanitized HTML; never raises for any input."""
+def render_markdown(source: str, *, mentions: Mapping[str, str] | None = None) -> Rendered:
+    """Render user Markdown to sanitized HTML; never raises for any input.
+
+    `mentions` maps lower-cased usernames to the links of their people: each `@name` among
+    them is linked (see mentioned_names()), and `Rendered.mentions` names those linked.
+    """
     cleaned = _clean_source(source)
+    linked: set[str] = set()
     if len(cleaned) > _MAX_MARKDOWN_CHARS:
         raw_html = _plain_paragraphs(cleaned)
     else:
@@ -798,11 +886,17 @@ def render_markdown(source: str) -> Rendered:
         except IndexError:
             converter = _new_markdown()
         try:
-            raw_html = converter.reset().convert(cleaned)
+            converter.reset()
+            converter.tacit_mentions, converter.tacit_mentioned = mentions, linked
+            raw_html = converter.convert(cleaned)
         except Exception:  # e.g. _TooCostly, or a RecursionError: degrade to plain text
             raw_html = _plain_paragraphs(cleaned)
             converter = None  # its state is unknown: build a fresh one next time
+            linked = set()
+        if converter is not None:
+            converter.tacit_mentions = converter.tacit_mentioned = None
         if converter is not None and len(_CONVERTERS) < _CONVERTERS_KEPT:
             _CONVERTERS.append(converter)
     safe_html = _sanitize(raw_html)
-    return Rendered(html=safe_html, text=_sanitized_text(safe_html), version=MARKUP_VERSION)
+    return Rendered(html=safe_html, text=_sanitized_text(safe_html), version=MARKUP_VERSION,
+                    mentions=tuple(sorted(linked)))

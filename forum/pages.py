@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from babel.dates import TIMEDELTA_UNITS
 from babel.dates import format_timedelta as babel_format_timedelta
-from flask import abort, flash, request, url_for
+from flask import abort, flash, make_response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -191,3 +191,17 @@ def question_rows(questions: list[Question]) -> list[QuestionRow]:
             lang_title=titles.get(q.lang, titles["en"]), ago=ago(q.created_at, now, locale),
             iso=iso(q.created_at)))
     return rows
+
+
+# -- feeds --------------------------------------------------------------------------------
+
+
+def atom_response(*, title: str, page_url: str, questions):
+    """An Atom 1.0 feed of `questions` (newest first; their groups, authors and tags
+    loaded), for the groups' and tags' feeds."""
+    updated = max((q.edited_at or q.created_at for q in questions), default=None) or utcnow()
+    body = render_template("feeds/atom.xml", title=title, page_url=page_url,
+                           feed_url=request.base_url, questions=questions, updated=updated)
+    response = make_response(body)
+    response.mimetype = "application/atom+xml"
+    return response

@@ -115,3 +115,24 @@ def can_manage_groups(user) -> bool:
 
 def can_edit_tags(user) -> bool:
     return is_moderator(user)
+
+
+def can_moderate_group(user, group: Group, membership: GroupMembership | None = None) -> bool:
+    """Who moderates a group's members, join requests and description: admins, site
+    moderators for the groups they can see, and the group's own moderators (`membership`:
+    the user's membership of this group, or None when they have none)."""
+    if not is_user(user):
+        return False
+    if is_admin(user):
+        return True
+    if membership is not None and (membership.group_id != group.id
+                                   or membership.user_id != user.id):
+        membership = None
+    if is_moderator(user):
+        return can_view_group(user, group, is_member=membership is not None)
+    return membership is not None and membership.role == "moderator"
+
+
+def can_appoint_group_moderators(user, group: Group, *, is_member: bool | None = None) -> bool:
+    """Admins, and site moderators for the groups they can see."""
+    return is_moderator(user) and can_view_group(user, group, is_member=is_member)

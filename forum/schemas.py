@@ -131,8 +131,10 @@ def group_json(group, *, following: bool = False) -> dict:
     return {
         "slug": group.slug,
         "name": group.name,
+        "name_fr": group.name_fr,
         "region": group.region,
         "description_html": group.description_html,
+        "description_fr_html": group.description_fr_html,
         "private": group.private,
         "member_count": group.member_count,
         "question_count": group.question_count,

@@ -1,5 +1,6 @@
 """Security headers, template helpers and safe redirects shared by every page."""
 
+import logging
 import secrets
 from urllib.parse import urljoin, urlsplit
 
@@ -7,6 +8,12 @@ from flask import Flask, abort, current_app, g, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from sqlalchemy.exc import SQLAlchemyError
+
+from forum.services.notifications import unread_count
+from forum.services.uow import rollback
+
+log = logging.getLogger(__name__)
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -89,6 +96,21 @@ def _signed_in() -> bool:
     return bool(current_user and current_user.is_authenticated)
 
 
+def unread_notifications() -> int:
+    """The signed-in reader's unread notification count for the header: one query per
+    request, kept on `g`; 0 for anonymous visitors (no query)."""
+    if "unread_notifications" not in g:
+        signed_in = current_user and current_user.is_authenticated
+        try:
+            g.unread_notifications = unread_count(current_user._get_current_object()) \
+                if signed_in else 0
+        except SQLAlchemyError:  # an error page after a failed write: show the page anyway
+            log.exception("unread notification count failed")
+            rollback()
+            g.unread_notifications = 0
+    return g.unread_notifications
+
+
 def register_web_hooks(app: Flask) -> None:
     """Headers on every response and helpers in every template."""
     app.extensions[LINK_PARTS] = {}
@@ -137,4 +159,7 @@ def register_web_hooks(app: Flask) -> None:
             "csrf_token": generate_csrf,
             "current_locale": lambda: str(get_locale()),
             "static_version": app.config.setdefault("STATIC_VERSION", secrets.token_hex(4)),
+            "unread_notifications": unread_notifications,
+            # Whether a page exists (links to pages another part of the app may not have).
+            "has_endpoint": app.view_functions.__contains__,
         }

@@ -9,10 +9,18 @@ from sqlalchemy import func, select
 from config import TestConfig
 from forum import create_app
 from forum.demo import seed_demo
-from forum.demo_content import DEMO_USERS, GROUPS, MEMBERSHIPS, QUESTIONS
+from forum.demo_content import (
+    DEMO_USERS,
+    GROUP_MODERATORS,
+    GROUPS,
+    JOIN_REQUESTS,
+    MEMBERSHIPS,
+    QUESTIONS,
+)
 from forum.extensions import db
 from forum.models import (
     Group,
+    GroupJoinRequest,
     GroupMembership,
     Post,
     PostVote,
@@ -75,7 +83,10 @@ def snapshot() -> dict:
     return {
         "counts": {m.__name__: count(m) for m in (User, Group, GroupMembership, Question,
                                                   Post, QuestionVote, PostVote, Tag,
-                                                  Revision)},
+                                                  Revision, GroupJoinRequest)},
+        "roles": db.session.execute(select(GroupMembership.group_id, GroupMembership.user_id,
+                                           GroupMembership.role)
+                                    .order_by(GroupMembership.id)).all(),
         "reputation": dict(db.session.execute(select(User.username, User.reputation)).all()),
         "questions": db.session.execute(
             select(Question.title, Question.score, Question.answer_count,
@@ -224,3 +235,34 @@ def test_demo_content_is_valid_data():
         assert sum(bool(a.get("accepted")) for a in question.get("answers", [])) <= 1
         assert len(question.get("answers", [])) <= 4
         walk(question.get("answers", []), question["group"])
+
+
+def test_regional_groups_have_french_names_moderators_and_a_pending_request(seeded):
+    with seeded.app_context():
+        groups = {g.slug: g for g in db.session.scalars(select(Group))}
+        for slug, french in [("south-asia", "Asie du Sud"),
+                             ("southeast-asia", "Asie du Sud-Est"),
+                             ("east-africa", "Afrique de l'Est"),
+                             ("west-africa", "Afrique de l'Ouest francophone"),
+                             ("west-africa-anglophone", "Afrique de l'Ouest anglophone")]:
+            group = groups[slug]
+            assert not group.private and group.name_fr == french
+            assert group.description_fr_html.startswith("<p>") and group.member_count >= 2
+        assert group.name_in("fr") == french and group.name_in("en") == group.name
+        assert [g.slug for g in groups.values() if g.private] == ["trainers-circle"]
+        assert groups["west-africa-anglophone"].question_count >= 3
+        moderators = db.session.execute(
+            select(Group.slug, User.username).join(GroupMembership,
+                                                   GroupMembership.group_id == Group.id)
+            .join(User, User.id == GroupMembership.user_id)
+            .where(GroupMembership.role == "moderator")).all()
+        assert sorted(moderators) == sorted(
+            (slug, name) for slug, names in GROUP_MODERATORS.items() for name in names)
+        pending = db.session.execute(
+            select(User.username, Group.slug, GroupJoinRequest.message)
+            .join(User, User.id == GroupJoinRequest.user_id)
+            .join(Group, Group.id == GroupJoinRequest.group_id)
+            .where(GroupJoinRequest.state == "pending")).all()
+        assert sorted(pending) == sorted(JOIN_REQUESTS)
+        for username, slug, _message in JOIN_REQUESTS:
+            assert slug not in MEMBERSHIPS[username]  # asking, not yet a member

@@ -50,8 +50,9 @@ def test_admin_creates_groups_and_everyone_lists_them(api, people):
     created = api.post("/api/v1/groups", NEW_GROUP, token=people["admin"]["token"])
     assert created.status_code == 201
     assert created.get_json() == {
-        "slug": "sahel-midwives", "name": "Sahel midwives", "region": "Sahel",
-        "description_html": "<p>Midwives of the <strong>Sahel</strong>.</p>", "private": False,
+        "slug": "sahel-midwives", "name": "Sahel midwives", "name_fr": "", "region": "Sahel",
+        "description_html": "<p>Midwives of the <strong>Sahel</strong>.</p>",
+        "description_fr_html": "", "private": False,
         "member_count": 0, "question_count": 0, "following": False}
     hidden = api.post("/api/v1/groups", {"slug": "inner-circle", "name": "Inner circle",
                                          "region": "Global", "private": True},

@@ -7,6 +7,7 @@ import pytest
 from forum.extensions import db
 from forum.models import (
     Group,
+    GroupJoinRequest,
     GroupMembership,
     Post,
     PostVote,
@@ -17,6 +18,7 @@ from forum.models import (
     User,
 )
 from forum.services.accounts import issue_api_token
+from forum.services.groups import request_to_join, set_group_moderator
 from forum.services.qa import accept_answer
 
 
@@ -50,6 +52,19 @@ def accepted(app, world):
                       world["answer"])
 
 
+def helper_moderates(app, world):
+    """Make `helper` a moderator of west-africa (for removing them as one)."""
+    with app.app_context():
+        admin = db.session.get(User, world["people"]["admin"]["id"])
+        set_group_moderator(admin, "west-africa", "helper")
+
+
+def member_asks_to_join(app, world):
+    """`member` asks to join the private inner-circle (request id 1)."""
+    with app.app_context():
+        request_to_join(db.session.get(User, world["people"]["member"]["id"]), "inner-circle")
+
+
 # action -> (method, path, body, who "author" is, preparation)
 ACTIONS = {
     "edit question": ("PATCH", "/api/v1/questions/{question}",
@@ -78,6 +93,16 @@ ACTIONS = {
     "join group": ("PUT", "/api/v1/groups/west-africa/membership", None, "asker", None),
     "tag description": ("PUT", "/api/v1/tags/implants", {"description": "Implants."}, "asker",
                         None),
+    "edit group": ("PATCH", "/api/v1/groups/west-africa", {"description": "New words."},
+                   "asker", None),
+    "appoint group moderator": ("PUT", "/api/v1/groups/west-africa/moderators/helper", None,
+                                "asker", None),
+    "remove group moderator": ("DELETE", "/api/v1/groups/west-africa/moderators/helper", None,
+                               "asker", helper_moderates),
+    "ask to join": ("POST", "/api/v1/groups/inner-circle/requests", {"message": "Hello."},
+                    "asker", None),
+    "decide join request": ("POST", "/api/v1/groups/inner-circle/requests/1/approve", None,
+                            "asker", member_asks_to_join),
 }
 
 TABLE = [
@@ -134,7 +159,8 @@ TABLE = [
     ("add member", "admin", 200),
     ("remove member", "anonymous", 401),
     ("remove member", "member", 403),
-    ("remove member", "moderator", 403),
+    # Site moderators moderate the groups they can see (a public one here).
+    ("remove member", "moderator", 200),
     ("remove member", "admin", 200),
     ("join group", "anonymous", 401),
     ("join group", "member", 200),
@@ -143,6 +169,24 @@ TABLE = [
     ("tag description", "author", 403),
     ("tag description", "moderator", 200),
     ("tag description", "admin", 200),
+    ("edit group", "anonymous", 401),
+    ("edit group", "member", 403),
+    ("edit group", "moderator", 200),
+    ("edit group", "admin", 200),
+    ("appoint group moderator", "anonymous", 401),
+    ("appoint group moderator", "member", 403),
+    ("appoint group moderator", "moderator", 200),
+    ("appoint group moderator", "admin", 200),
+    ("remove group moderator", "anonymous", 401),
+    ("remove group moderator", "member", 403),
+    ("remove group moderator", "moderator", 200),
+    ("remove group moderator", "admin", 200),
+    ("ask to join", "anonymous", 401),
+    ("ask to join", "member", 201),
+    ("decide join request", "anonymous", 401),
+    ("decide join request", "member", 403),  # their own request
+    ("decide join request", "moderator", 403),  # a private group they are not in
+    ("decide join request", "admin", 200),
 ]
 
 
@@ -151,7 +195,7 @@ def state(app):
     with app.app_context():
         rows = {}
         for model in (Question, Post, QuestionVote, PostVote, Revision, Tag, Group,
-                      GroupMembership):
+                      GroupMembership, GroupJoinRequest):
             columns = list(model.__table__.columns)
             rows[model.__name__] = sorted(
                 tuple(str(v) for v in row) for row in db.session.execute(db.select(*columns)))

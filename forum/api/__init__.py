@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from forum.api import chat, groups, openapi, qa, search, users  # noqa: E402,F401
+from forum.api import (  # noqa: E402,F401
+    chat,
+    follows,
+    groups,
+    notifications,
+    openapi,
+    qa,
+    search,
+    users,
+)

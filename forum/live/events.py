@@ -28,7 +28,11 @@ from forum.errors import (
 from forum.extensions import socketio
 from forum.realtime import LIVE_NAMESPACE, caps, question_room, registry
 from forum.services import inputs, uow
-from forum.services.accounts import socket_session_channels, socket_session_user
+from forum.services.accounts import (
+    authenticate_socket,
+    socket_session_channels,
+    socket_session_user,
+)
 from forum.services.qa import get_question
 
 log = logging.getLogger(__name__)
@@ -40,13 +44,22 @@ MAX_WATCHED = 20  # a page watches one question, and each tab has its own socket
 @socketio.on("connect", namespace=LIVE_NAMESPACE)
 def on_connect(auth=None):
     """Anyone may watch public pages, anonymous readers included; a signed-in socket joins
-    its login session's and its user's private rooms."""
+    its login session's (or API token's) and its user's private rooms, where its
+    notifications arrive. A socket with an API token watches questions as an anonymous
+    reader: watching private questions needs the session cookie."""
+    token_sent = isinstance(auth, dict) and "token" in auth
     try:
-        channels = socket_session_channels()
+        if token_sent:  # an API client: its token's and its user's rooms (notifications)
+            credential = authenticate_socket(auth)
+            channels = credential.channels if credential else None
+        else:
+            channels = socket_session_channels()
     except Exception:  # never a TypeError out of here: Flask-SocketIO would call us again
         log.exception("/live connect failed")
         uow.rollback()
         raise ConnectionRefusedError("internal") from None
+    if channels is None:  # a token was sent and is not valid: never anonymous instead
+        raise ConnectionRefusedError("unauthorized")
     # Anonymous readers count against their address's cap only.
     if not caps.admit(request.sid, user_channel=caps.user_of(channels),
                       ip=request.remote_addr):

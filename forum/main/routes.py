@@ -4,12 +4,18 @@ from flask import current_app, jsonify, redirect, render_template, url_for
 
 from forum import redis
 from forum.main import bp
+from forum.pages import me, question_rows
+from forum.services.home import home_for
 from forum.services.maintenance import database_answers
 
 
 @bp.route("/")
 def index():
-    return render_template("main/index.html")
+    home = home_for(me())
+    return render_template("main/index.html", home=home,
+                           recent_rows=question_rows(home.recent),
+                           unanswered_rows=question_rows(home.unanswered),
+                           followed_rows=question_rows(home.followed))
 
 
 @bp.route("/health")

@@ -33,6 +33,17 @@ class Group(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
 
+    def name_in(self, locale) -> str:
+        """The name in the interface language `locale`: the French one when set, else the
+        English one."""
+        return self.name_fr if self.name_fr and str(locale).startswith("fr") else self.name
+
+    def description_html_in(self, locale) -> str:
+        """The sanitized description in `locale`, falling back to the English one."""
+        if self.description_fr_html and str(locale).startswith("fr"):
+            return self.description_fr_html
+        return self.description_html
+
 
 class GroupMembership(db.Model):
     """A user's membership of a group (joining a public group, or added to a private one)."""

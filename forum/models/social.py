@@ -97,7 +97,8 @@ class Notification(db.Model):
     url: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Immediate mail: NULL until mailed; digests record what they sent in digest_items.
+    # When its mail was queued (the kind set to go at once); digests record what they
+    # carried in digest_items instead.
     mailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 

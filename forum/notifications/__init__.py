@@ -1,7 +1,8 @@
-"""Pages of a member's notifications: the list, mark read, mark all read."""
+"""Pages of a member's notifications (the list, mark read, mark all read) and of what they
+get by mail (settings, one-click unsubscribe)."""
 
 from flask import Blueprint
 
 bp = Blueprint("notifications", __name__)
 
-from forum.notifications import routes  # noqa: E402,F401
+from forum.notifications import mail_settings, routes  # noqa: E402,F401

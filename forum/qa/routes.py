@@ -20,6 +20,7 @@ from forum.models import Post, Tag, utcnow
 from forum.pages import (
     ConfirmForm,
     ago,
+    atom_response,
     check_form,
     iso,
     list_filters,
@@ -35,7 +36,7 @@ from forum.qa.forms import (
     PostForm,
     TagDescriptionForm,
 )
-from forum.services import chat, inputs, qa, search, votes
+from forum.services import chat, feeds, inputs, qa, search, votes
 from forum.services.groups import visible_groups_query
 from forum.services.inputs import MAX_ID
 from forum.services.threads import (
@@ -113,6 +114,15 @@ def tag(name):
     # nothing, or a page past the end, is still a page, though).
     found, _count = qa.visible_tag(me(), name)
     return _render_tag(found)
+
+
+@bp.route("/tags/<name>/feed")
+def tag_feed(name):
+    # Read as an anonymous visitor would: never a question of a private group.
+    found, questions = feeds.tag_feed(name)
+    return atom_response(title=f"#{found.name}",
+                         page_url=url_for("qa.tag", name=found.name, _external=True),
+                         questions=questions)
 
 
 @bp.route("/tags/<name>/description", methods=["POST"])

@@ -4,7 +4,7 @@ Services send them after their commit.
 """
 
 from forum.extensions import socketio
-from forum.realtime import LIVE_NAMESPACE, question_room
+from forum.realtime import LIVE_NAMESPACE, question_room, user_channel
 from forum.schemas import post_json, question_json
 
 
@@ -32,3 +32,19 @@ def score_changed(question_id: int, post_id: int | None, score: int) -> None:
     """A lighter event for votes: the new score of the question or of one answer."""
     _emit("score_changed", {"question_id": question_id, "post_id": post_id, "score": score},
           question_id)
+
+
+def notifications_sent(pushes: list[tuple[int, dict, int]]) -> None:
+    """New notifications, each to its recipient's signed-in /live sockets: `notification`
+    (the payload) then `notifications_unread {count}`."""
+    for user_id, payload, count in pushes:
+        room = user_channel(user_id)
+        socketio.emit("notification", payload, to=room, namespace=LIVE_NAMESPACE)
+        socketio.emit("notifications_unread", {"count": count}, to=room,
+                      namespace=LIVE_NAMESPACE)
+
+
+def notifications_unread(user_id: int, count: int) -> None:
+    """A changed unread count (read elsewhere), to the user's signed-in /live sockets."""
+    socketio.emit("notifications_unread", {"count": count}, to=user_channel(user_id),
+                  namespace=LIVE_NAMESPACE)

@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import and_, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -35,7 +35,17 @@ from forum.errors import (
 )
 from forum.extensions import db
 from forum.markup import render_markdown
-from forum.models import ROLES, ApiToken, LoginSession, PasswordReset, User, utcnow
+from forum.models import (
+    ROLES,
+    ApiToken,
+    Follow,
+    LoginSession,
+    MailSetting,
+    Notification,
+    PasswordReset,
+    User,
+    utcnow,
+)
 from forum.realtime import registry, session_channel, token_channel, user_channel
 from forum.security import common_passwords, new_token, token_hash
 from forum.services import watchers
@@ -635,6 +645,12 @@ def delete_account(user: User, password) -> None:
     user.languages = []
     user.expertise = []
     user.deleted_at = now
+    # What they followed, who followed them, their notifications and mail choices go too.
+    db.session.execute(delete(Follow).where(or_(
+        Follow.user_id == user.id, and_(Follow.target_type == "user",
+                                        Follow.target_id == user.id))))
+    db.session.execute(delete(Notification).where(Notification.user_id == user.id))
+    db.session.execute(delete(MailSetting).where(MailSetting.user_id == user.id))
     after_commit(registry.end_user_sockets, user.id)
 
 

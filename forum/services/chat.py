@@ -40,7 +40,7 @@ from forum.realtime import chat as chat_emits
 from forum.realtime import presence, registry
 from forum.schemas import message_json
 from forum.security import token_hash
-from forum.services import inputs, qa
+from forum.services import inputs, notifications, qa
 from forum.services.accounts import get_user_by_username
 from forum.services.inputs import as_id, id_field, require_user
 from forum.services.uow import (
@@ -362,7 +362,8 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
         return original, False
     if not system:
         _rate_limit(user)
-    rendered = render_markdown(body)
+    mentions = notifications.find_mentions(body)  # no query unless it names someone
+    rendered = render_markdown(body, mentions=mentions.links)
     values = {"room_id": room.id, "author_id": user.id, "client_id": client_id,
               "body_source": body, "body_html": rendered.html,
               "markup_version": rendered.version, "created_at": utcnow()}
@@ -382,6 +383,8 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
             return _same_room(original, room), False
         raise NotFound(_("No such chat room."))  # PostgreSQL: deleted since it was read
     message = _stored_message(message_id, values, user)
+    notifications.notify_chat_mentions(user, message, room,
+                                       mentions.linked_ids(rendered.mentions))
     # Keep the author loaded after the commit: the ack is built from it, and a reload
     # would take a database connection again for the rest of the socket event.
     keep_loaded_after_commit()
@@ -498,7 +501,11 @@ def edit_message(user, message_id, body, *, system: bool = False) -> ChatMessage
         return message
     if not system:
         _rate_limit(user)
-    rendered = render_markdown(body)
+    mentions = notifications.find_mentions(body)
+    rendered = render_markdown(body, mentions=mentions.links)
+    added = notifications.added_mentions(mentions, rendered.mentions, message.body_source)
+    if added:  # people the previous text did not name
+        notifications.notify_chat_mentions(user, message, message.room, added)
     db.session.add(ChatMessageRevision(
         message_id=message.id, body_source=message.body_source,
         created_at=message.edited_at or message.created_at, editor_id=user.id))

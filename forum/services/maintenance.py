@@ -3,9 +3,10 @@
 from sqlalchemy import select, text
 
 from forum.extensions import db
-from forum.markup import MARKUP_VERSION, render_markdown
+from forum.markup import MARKUP_VERSION, mentioned_names, render_markdown
 from forum.models import Group, Post, Question, User
 from forum.services import search
+from forum.services.notifications import mentions_of_names
 from forum.services.uow import unit_of_work
 
 # (model, source column, html column, text column or None, version column)
@@ -45,8 +46,12 @@ def rerender_markup(*, batch: int = 500, force: bool = False) -> int:
                 if not rows:
                     break
                 questions = set()
+                # Question and post bodies link their @mentions: one lookup per batch.
+                links = mentions_of_names({name for row in rows
+                                           for name in mentioned_names(getattr(row, source))}
+                                          ).links if model in (Question, Post) else None
                 for row in rows:
-                    rendered = render_markdown(getattr(row, source) or "")
+                    rendered = render_markdown(getattr(row, source) or "", mentions=links)
                     setattr(row, html_col, rendered.html)
                     if text_col:
                         setattr(row, text_col, rendered.text)

@@ -28,7 +28,7 @@ from forum.models import (
     utcnow,
 )
 from forum.realtime import live
-from forum.services import inputs, search
+from forum.services import follows, inputs, notifications, search
 from forum.services.inputs import TAG_MAX_LEN, as_id, clean_tag_name, require_user
 from forum.services.reputation import ACCEPTED_ANSWER, adjust_reputation
 from forum.services.uow import after_commit, transactional
@@ -213,7 +213,8 @@ def ask_question(author: User, *, title, body, group, tags, lang=None,
     if errors:
         raise InvalidInput(fields=errors)
     _check_posting(author, body, system=system)
-    rendered = render_markdown(body)
+    mentions = notifications.find_mentions(body)
+    rendered = render_markdown(body, mentions=mentions.links)
     now = utcnow()
     question = Question(group_id=group_obj.id, author_id=author.id, title=title,
                         body_source=body, body_html=rendered.html, body_text=rendered.text,
@@ -227,6 +228,8 @@ def ask_question(author: User, *, title, body, group, tags, lang=None,
                        .values(question_count=Group.question_count + 1))
     _revision(question=question, editor=author, body=body, title=title, tags=names)
     search.index_question(question.id)
+    follows.follow_by_default(author.id, "question", question.id)  # askers follow, by default
+    notifications.notify_question(author, question, mentions.linked_ids(rendered.mentions))
     return question
 
 
@@ -269,7 +272,8 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
     if errors:
         raise InvalidInput(fields=errors)
     _check_posting(author, body, system=system)
-    rendered = render_markdown(body)
+    mentions = notifications.find_mentions(body)
+    rendered = render_markdown(body, mentions=mentions.links)
     now = utcnow()
     post = Post(question_id=question.id, parent_id=parent.id if parent else None,
                 author_id=author.id, depth=(parent.depth + 1) if parent else 0,
@@ -284,6 +288,9 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
     _revision(post=post, editor=author, body=body)
     if parent is None:
         search.index_question(question.id)
+        follows.follow_by_default(author.id, "question", question.id)  # so do answerers
+    notifications.notify_post(author, post, question, parent,
+                              mentions.linked_ids(rendered.mentions))
     after_commit(live.post_created, post)
     return post
 
@@ -311,8 +318,12 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
         return question
     _check_editing(editor, system=system)
     now = utcnow()
+    mentioned: set[int] = set()
     if new_body != question.body_source:
-        rendered = render_markdown(new_body)
+        mentions = notifications.find_mentions(new_body)
+        rendered = render_markdown(new_body, mentions=mentions.links)
+        mentioned = notifications.added_mentions(mentions, rendered.mentions,
+                                                 question.body_source)
         question.body_source, question.body_html = new_body, rendered.html
         question.body_text, question.markup_version = rendered.text, rendered.version
     question.title = new_title
@@ -325,6 +336,7 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
     question.edited_at = question.updated_at = question.last_activity_at = now
     _revision(question=question, editor=editor, body=new_body, title=new_title, tags=names)
     search.index_question(question.id)
+    notifications.notify_mentions(editor, question, None, mentioned)
     after_commit(live.question_updated, question)
     return question
 
@@ -347,7 +359,9 @@ def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
     if body == post.body_source:
         return post
     _check_editing(editor, system=system)
-    rendered = render_markdown(body)
+    mentions = notifications.find_mentions(body)
+    rendered = render_markdown(body, mentions=mentions.links)
+    mentioned = notifications.added_mentions(mentions, rendered.mentions, post.body_source)
     now = utcnow()
     post.body_source, post.body_html = body, rendered.html
     post.body_text, post.markup_version = rendered.text, rendered.version
@@ -357,6 +371,7 @@ def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
     _revision(post=post, editor=editor, body=body)
     if post.is_answer:
         search.index_question(post.question_id)
+    notifications.notify_mentions(editor, post.question, post, mentioned)
     after_commit(live.post_updated, post)
     return post
 
@@ -430,6 +445,7 @@ def accept_answer(actor: User, question_id, answer_id) -> Question:
     question.updated_at = utcnow()
     _accept_reputation(question, answer, +1)
     search.index_question(question.id)
+    notifications.notify_accepted(actor, question, answer)
     after_commit(live.question_updated, question)
     return question
 

@@ -136,6 +136,26 @@
     accepted = now;
   }
 
+  // One /live socket per page, shared by the question page and the header's unread count.
+  let live = null;
+  function liveSocket() {
+    // WebSocket first (one connection on slow links), long-polling if a proxy refuses it.
+    if (!live) live = window.io("/live", {transports: ["websocket", "polling"],
+                                          tryAllTransports: true});
+    return live;
+  }
+
+  // -- the header's unread notifications (signed-in pages that load the socket client) ----
+  const unread = doc.querySelector("[data-notification-count]");
+  if (unread && typeof window.io === "function") {
+    liveSocket().on("notifications_unread", (data) => {
+      const count = data ? Number(data.count) : NaN;
+      if (!Number.isInteger(count) || count < 0) return;
+      unread.textContent = String(count);
+      unread.hidden = count === 0;
+    });
+  }
+
   if (questionId > 0 && typeof window.io === "function") {
     region = doc.createElement("div");
     region.className = "visually-hidden";
@@ -144,9 +164,7 @@
     Object.assign(region.style, {position: "absolute", width: "1px", height: "1px",
       overflow: "hidden", clip: "rect(0 0 0 0)", whiteSpace: "nowrap"});
     doc.body.appendChild(region);
-    // WebSocket first (one connection on slow links), long-polling if a proxy refuses it.
-    const socket = window.io("/live", {transports: ["websocket", "polling"],
-                                       tryAllTransports: true});
+    const socket = liveSocket();
     // "connect" comes again after each reconnection: a new socket must watch again.
     socket.on("connect", () => socket.emit("watch_question", {question_id: questionId},
       (ack) => { question.dataset.live = ack && ack.ok ? "on" : "off"; }));
