@@ -12,6 +12,7 @@ from datetime import timedelta
 import click
 from sqlalchemy import func, select, update
 
+from forum import mail
 from forum.demo_content import (
     DEMO_PASSWORD,
     DEMO_USERS,
@@ -64,11 +65,14 @@ def seed_demo(*, only_if_empty: bool = False) -> bool:
     if only_if_empty and db.session.scalar(select(func.count(User.id))):
         return False
     now = utcnow()
-    users = _seed_users(now)
-    _seed_groups(users, now)
-    for spec in QUESTIONS:
-        _seed_question(spec, users, now)
-    _seed_follows(users)
+    # The demo's notifications are written (members see them) but nobody is mailed about
+    # made-up activity.
+    with mail.suppressed():
+        users = _seed_users(now)
+        _seed_groups(users, now)
+        for spec in QUESTIONS:
+            _seed_question(spec, users, now)
+        _seed_follows(users)
     return True
 
 

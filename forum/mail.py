@@ -21,6 +21,8 @@ import ssl
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -134,6 +136,21 @@ class _Sender:
 _sender = _Sender()
 
 
+_quiet = threading.local()
+
+
+@contextmanager
+def suppressed() -> Iterator[None]:
+    """Drop the mail queued inside this block, in this thread (the demo seed writes
+    notifications about its own made-up activity but mails nobody)."""
+    before = getattr(_quiet, "on", False)
+    _quiet.on = True
+    try:
+        yield
+    finally:
+        _quiet.on = before
+
+
 def send(to: str, subject: str, body: str) -> None:
     """Queue one message for delivery by SMTP, or to the outbox folder without SMTP."""
     queue_message(build_message(to, subject, body))
@@ -142,6 +159,8 @@ def send(to: str, subject: str, body: str) -> None:
 def queue_message(message: EmailMessage) -> None:
     """Queue a message made by build_message() (which needs the app; this does not
     compose anything, so it costs the same for any message)."""
+    if getattr(_quiet, "on", False):
+        return
     _sender.put(message, current_app.config.get("SMTP_URL"),
                 Path(current_app.config["OUTBOX_DIR"]), current_app.config["MAIL_DELAY"])
 

@@ -38,7 +38,8 @@ from forum import redis
 log = logging.getLogger(__name__)
 
 CACHED_ENDPOINTS = frozenset({
-    "qa.questions", "qa.question", "qa.tags", "qa.tag", "groups.index", "groups.group",
+    "main.index", "qa.questions", "qa.question", "qa.tags", "qa.tag", "groups.index",
+    "groups.group",
 })
 
 EXTENSION = "tacit_page_cache"

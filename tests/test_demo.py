@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from config import TestConfig
-from forum import create_app
+from forum import create_app, mail
 from forum.demo import seed_demo
 from forum.demo_content import (
     DEMO_USERS,
@@ -22,6 +22,7 @@ from forum.models import (
     Group,
     GroupJoinRequest,
     GroupMembership,
+    Notification,
     Post,
     PostVote,
     Question,
@@ -53,10 +54,14 @@ def demo_database(database_template, tmp_path_factory):
                      INSTANCE_DIR=str(folder / "instance"))
     result = app.test_cli_runner().invoke(args=["demo", "seed", "--if-empty"])
     with app.app_context():
+        notified = count(Notification)
         db.session.remove()
         db.engine.dispose()
     assert result.exit_code == 0, result.output
     assert "demo content created" in result.output
+    # Members see notifications of the demo's activity, but nobody is mailed about it.
+    assert notified > 0
+    assert mail.flush(10) and not list((folder / "outbox").glob("*.eml"))
     yield url
     if database_template["kind"] == "postgresql":
         _truncate_all(url)

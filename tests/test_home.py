@@ -100,3 +100,13 @@ def test_the_home_page_takes_the_same_queries_for_few_and_many(app, world, make_
     many = queries_for(app, page, "/")
     assert len(many) == len(few), (len(few), len(many))
     assert len(many) <= (14 if signed_in else 8), many
+
+
+@pytest.mark.parametrize("app_config", [{"RATE_LIMITS": False, "PAGE_CACHE_SECONDS": 30}])
+def test_the_visitors_home_page_is_cached_and_a_new_question_shows_at_once(
+        app, world, anon_client, make_question, app_config):
+    assert queries_for(app, anon_client, "/")  # made once
+    assert queries_for(app, anon_client, "/") == []  # then served from the page cache
+    make_question(world["kofi"], "east-africa", title="Fresh question on condom distribution")
+    assert "Fresh question on condom distribution" in anon_client.get("/").get_data(
+        as_text=True)
