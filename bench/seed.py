@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 from config import Config  # noqa: E402
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
-from forum.markup import render_markdown  # noqa: E402
+from forum.markup import MARKUP_VERSION, render_markdown  # noqa: E402
 from forum.services import search  # noqa: E402
 from forum.services.accounts import hash_password  # noqa: E402
 from forum.services.reputation import expected_reputation  # noqa: E402
@@ -340,7 +340,7 @@ def generate(n_questions: int, n_posts: int, rng: random.Random) -> dict:
                       "role": "member", "locale": "fr" if i % 3 == 0 else "en",
                       "reputation": 0, "created_at": start - timedelta(days=30)})
     groups = [{"id": i, "slug": slug, "name": name, "region": region,
-               "description_source": "", "description_html": "", "markup_version": 1,
+               "description_source": "", "description_html": "", "markup_version": MARKUP_VERSION,
                "private": False, "member_count": 0, "question_count": 0,
                "created_at": start - timedelta(days=60)}
               for i, (slug, name, region) in enumerate(GROUPS, 1)]
@@ -379,7 +379,8 @@ def generate(n_questions: int, n_posts: int, rng: random.Random) -> dict:
         title = _title(lang, r)
         question_rows.append({
             "id": qid, "group_id": group["id"], "author_id": author, "title": title,
-            "body_source": source, "body_html": html, "body_text": text, "markup_version": 1,
+            "body_source": source, "body_html": html, "body_text": text,
+            "markup_version": MARKUP_VERSION,
             "lang": lang, "score": 0, "answer_count": 0, "accepted_answer_id": None,
             "in_faq": False, "created_at": created, "updated_at": created,
             "last_activity_at": created})
@@ -446,7 +447,7 @@ def generate(n_questions: int, n_posts: int, rng: random.Random) -> dict:
             "id": pid, "question_id": qid,
             "parent_id": new_id[parent] if parent is not None else None,
             "author_id": author, "depth": depth, "body_source": source, "body_html": html,
-            "body_text": text, "markup_version": 1, "lang": lang, "score": 0,
+            "body_text": text, "markup_version": MARKUP_VERSION, "lang": lang, "score": 0,
             "created_at": created})
         revisions.append({"question_id": None, "post_id": pid, "number": 1,
                           "editor_id": author, "title": None, "tags": None,
