@@ -31,6 +31,7 @@ from forum.models import (  # noqa: E402
     QuestionTag,
     Tag,
     User,
+    UserExpertise,
 )
 from forum.models.base import utcnow  # noqa: E402
 from forum.services.digests import send_digests  # noqa: E402
@@ -44,13 +45,15 @@ def build(members: int, questions: int) -> None:
         {"id": n, "username": f"member{n}", "username_key": f"member{n}",
          "email": f"member{n}@example.org", "email_key": f"member{n}@example.org",
          "password_hash": "x", "display_name": f"Member {n}", "locale": "fr" if n % 3 else "en",
-         "email_confirmed_at": now, "created_at": now, "expertise": ["implants"] if n % 7 == 0
-         else []}
+         "email_confirmed_at": now, "created_at": now}
         for n in range(1, members + 1)])
     db.session.execute(insert(Group), [
         {"id": g, "slug": f"group-{g}", "name": f"Group {g}", "name_fr": f"Groupe {g}",
          "region": "Region", "created_at": now} for g in range(1, 21)])
     db.session.execute(insert(Tag), [{"id": t, "name": f"tag-{t}"} for t in range(1, 61)])
+    # One member in seven has an area of expertise (tag-1): unanswered questions there.
+    db.session.execute(insert(UserExpertise), [
+        {"user_id": n, "tag_id": 1} for n in range(7, members + 1, 7)])
     db.session.execute(insert(GroupMembership), [
         {"group_id": g, "user_id": n, "created_at": now}
         for n in range(1, members + 1) for g in rng.sample(range(1, 21), 4)])

@@ -18,6 +18,7 @@ from forum.auth import bp as auth_bp
 from forum.chat import bp as chat_bp
 from forum.cli import register_cli
 from forum.errors import register_error_handlers
+from forum.experts import bp as experts_bp
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from forum.follows import bp as follows_bp
 from forum.groups import bp as groups_bp
@@ -121,6 +122,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(qa_bp)
     app.register_blueprint(groups_bp)
     app.register_blueprint(follows_bp)
+    app.register_blueprint(experts_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(live_bp)

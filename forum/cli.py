@@ -36,7 +36,7 @@ def _fail(error: ServiceError) -> None:
 @click.option("--email", required=True)
 @click.option("--password", required=True, help="8 to 128 characters, not a common password.")
 @click.option(
-    "--role", default="member", type=click.Choice(["member", "expert", "moderator", "admin"])
+    "--role", default="member", type=click.Choice(["member", "moderator", "admin"])
 )
 @click.option("--display-name", default=None)
 @click.option("--email-confirmed", is_flag=True,
@@ -54,7 +54,7 @@ def create_user(username, email, password, role, display_name, email_confirmed):
 
 @users_cli.command("set-role")
 @click.argument("username")
-@click.argument("role", type=click.Choice(["member", "expert", "moderator", "admin"]))
+@click.argument("role", type=click.Choice(["member", "moderator", "admin"]))
 def set_role(username, role):
     """Grant a role to an existing account."""
     try:

@@ -36,7 +36,7 @@ from forum.models import (
     utcnow,
 )
 from forum.services import follows
-from forum.services.accounts import register_user, update_profile
+from forum.services.accounts import register_user
 from forum.services.groups import (
     add_member,
     create_group,
@@ -44,6 +44,7 @@ from forum.services.groups import (
     request_to_join,
     set_group_moderator,
 )
+from forum.services.profiles import update_profile
 from forum.services.qa import accept_answer, ask_question, post_answer, post_reply
 from forum.services.uow import transactional
 from forum.services.votes import vote_post, vote_question

@@ -18,6 +18,8 @@ Decisions (bump MARKUP_VERSION when any of these change):
   database): the service looks up the names `mentioned_names()` finds, once per write, and
   passes the ones that exist with their links. Not inside code or links; at most
   MAX_MENTION_LINKS per document. Without `mentions` the output is unchanged.
+  Version 4: the links the services pass lead to profile pages (/u/<username>), not to the
+  API's user object; re-rendering stored bodies moves old mentions there.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString, nearing_recursion_limit
 
-MARKUP_VERSION: int = 3
+MARKUP_VERSION: int = 4
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",

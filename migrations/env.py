@@ -118,8 +118,26 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite: batch operations rebuild a table (copy, drop, rename). With foreign keys
+        # on, dropping the old `users` would run every ON DELETE of the tables that point at
+        # it (authors set to NULL, sessions deleted...). They are switched off for the
+        # migration (outside any transaction, where SQLite honours it), the references are
+        # checked at the end, and they are switched on again before the connection goes
+        # back to the pool.
+        raw = connection.connection.dbapi_connection if connection.dialect.name == "sqlite" \
+            else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+            if raw is not None:
+                broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left broken references: {broken[:10]}")
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -193,11 +193,11 @@ def test_role_change_permission_matrix(api, make_user, who, status):
     if who != "anonymous":
         make_user(who, role=who if who != "member" else "member")
         api.login(who, "correct horse battery")
-    response = api.put("/api/v1/users/target/role", {"role": "expert"})
+    response = api.put("/api/v1/users/target/role", {"role": "moderator"})
     assert response.status_code == status
     if status == 200:
-        assert response.get_json()["role"] == "expert"
-        assert api.get("/api/v1/users/target").get_json()["role"] == "expert"
+        assert response.get_json()["role"] == "moderator"
+        assert api.get("/api/v1/users/target").get_json()["role"] == "moderator"
 
 
 def test_role_change_validates_role_and_user(api, make_user):
@@ -206,7 +206,10 @@ def test_role_change_validates_role_and_user(api, make_user):
     api.login("boss", "correct horse battery")
     bad = api.put("/api/v1/users/target/role", {"role": "overlord"})
     assert bad.status_code == 422 and "role" in error_of(bad)["fields"]
-    assert api.put("/api/v1/users/ghost/role", {"role": "expert"}).status_code == 404
+    assert api.put("/api/v1/users/ghost/role", {"role": "moderator"}).status_code == 404
+    # "expert" is no role any more: the verified-expert badge replaced it.
+    folded = api.put("/api/v1/users/target/role", {"role": "expert"})
+    assert folded.status_code == 422 and "role" in error_of(folded)["fields"]
     assert api.put("/api/v1/users/boss/role", {"role": "member"}).status_code == 409
 
 
@@ -232,18 +235,22 @@ def test_pagination_arguments_are_validated(app):
             page_args()
 
 
-def test_profile_patch_renders_bio_safely_and_validates(api, make_user):
-    make_user("amina")
+def test_profile_patch_renders_bio_safely_and_validates(api, make_user, make_group,
+                                                        make_question):
+    amina = make_user("amina")
+    make_group()
+    make_question(amina, "west-africa", tags=["dmpa-sc", "postpartum-fp"])
     api.login("amina", "correct horse battery")
     response = api.call("PATCH", "/api/v1/users/amina", json={
         "bio": "Trainer in **DMPA-SC** self-injection <script>alert(1)</script>",
         "region": "West Africa", "country": "Sénégal", "languages": ["fr", "wo", "fr"],
-        "expertise": ["DMPA-SC", "postpartum FP"]})
+        "expertise": ["DMPA-SC", "postpartum-fp"]})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert "<strong>DMPA-SC</strong>" in body["bio_html"]
     assert "<script" not in body["bio_html"]
     assert body["languages"] == ["fr", "wo"] and body["country"] == "Sénégal"
+    assert body["expertise"] == ["dmpa-sc", "postpartum-fp"]
     assert body["bio"].startswith("Trainer")
     bad = api.call("PATCH", "/api/v1/users/amina",
                    json={"languages": "fr", "expertise": ["x" * 61], "country": 5,

@@ -32,7 +32,7 @@ from forum.models import (
     User,
 )
 from forum.models.base import utcnow
-from forum.services import digests
+from forum.services import digests, profiles
 from forum.services.uow import unit_of_work
 from tests.helpers import PageClient, free_port
 
@@ -188,10 +188,11 @@ def test_unanswered_questions_in_the_members_expertise(app, make_user, make_grou
     asker = make_user("asker2")
     make_group("sahel")
     join(asker, "sahel")
-    with app.app_context(), unit_of_work():
-        db.session.get(User, expert).expertise = ["Implants"]
     question = make_question(asker, "sahel", title="Removal of deep implants?",
                              tags=("implants",))
+    with app.app_context():
+        person = db.session.get(User, expert)
+        profiles.update_profile(person, person, expertise=["Implants"], system=True)
     with app.app_context(), unit_of_work():
         db.session.get(Question, question).created_at = utcnow() - timedelta(days=10)
     _send(app)

@@ -165,7 +165,7 @@ def test_a_mention_links_the_person_and_notifies_them(app, people, question):
     post_id = answer(app, people["helper"], question, body=body)
     with app.app_context():
         html = db.session.get(Post, post_id).body_html
-    assert '<a href="/api/v1/users/fan" rel="nofollow noopener ugc">@Fan</a>' in html
+    assert '<a href="/u/fan" rel="nofollow noopener ugc">@Fan</a>' in html
     assert "@nobody-here" in html and "/users/nobody-here" not in html
     assert "<code>@other</code>" in html and "/users/other" not in html
     assert [n.kind for n in got(app, people["fan"])] == ["mention"]
@@ -180,7 +180,7 @@ def test_rerendering_keeps_the_mention_links(app, people, question):
     result = app.test_cli_runner().invoke(args=["markup", "rerender", "--all"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert 'href="/api/v1/users/fan"' in db.session.get(Post, post_id).body_html
+        assert 'href="/u/fan"' in db.session.get(Post, post_id).body_html
 
 
 def test_mention_rendering_is_bounded_and_skips_links_and_code():
@@ -211,7 +211,7 @@ def test_a_mention_in_a_question_and_in_group_chat(app, people, group, join, mak
         room = chat.room_for_group(asker, group)
         room_id = room.id
         message, _new = chat.send_message(asker, room_id, "hello @helper and @other", "c-1")
-        assert 'href="/api/v1/users/helper"' in message.body_html
+        assert 'href="/u/helper"' in message.body_html
     (found,) = got(app, people["helper"])
     assert found.kind == "mention" and found.url == f"/chat/rooms/{room_id}#m-{message.id}"
     assert found.text == "Asker mentioned you in the chat of West Africa"

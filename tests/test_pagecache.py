@@ -10,7 +10,7 @@ import pytest
 
 from forum.extensions import db
 from forum.models import User
-from forum.services import accounts, chat
+from forum.services import chat, profiles
 from forum.services.votes import vote_question
 from tests.helpers import META_CSRF, PageClient, csrf_from
 from tests.test_query_counts import counting
@@ -151,7 +151,7 @@ def test_chat_messages_keep_the_stored_pages_and_a_renamed_author_does_not(app, 
     assert statements == []
     with app.app_context():
         helper = db.session.get(User, thread["helper"])
-        accounts.update_profile(helper, helper, display_name="Kofi Mensah")
+        profiles.update_profile(helper, helper, display_name="Kofi Mensah")
     assert "Kofi Mensah" in page(anon_client, path)
 
 

@@ -6,11 +6,13 @@ bp = Blueprint("api", __name__)
 
 from forum.api import (  # noqa: E402,F401
     chat,
+    experts,
     follows,
     groups,
     notifications,
     openapi,
     qa,
+    routing,
     search,
     users,
 )

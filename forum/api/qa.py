@@ -294,7 +294,7 @@ AUTHOR = {
     "oneOf": [
         {"type": "object", "properties": {
             "username": {"type": "string"}, "display_name": {"type": "string"},
-            "role": {"enum": ["member", "expert", "moderator", "admin"]},
+            "role": {"enum": ["member", "moderator", "admin"]},
             "verified_expert": {"type": "boolean"}},
          "required": ["username", "display_name", "role", "verified_expert"]},
         {"type": "null", "description": "a deleted account (or a deleted post)"},

@@ -7,7 +7,7 @@ from forum.api.common import current_api_user, json_body, token_required
 from forum.api.spec import AUTH_ERRORS, ERRORS, SECURED, _body, _error_response, _json
 from forum.i18n import select_locale
 from forum.schemas import iso, user_json
-from forum.services import accounts, registration
+from forum.services import accounts, profiles, registration
 
 
 def _ip() -> str:
@@ -71,8 +71,8 @@ def set_role(username):
     return jsonify(user_json(user))
 
 
-PROFILE_FIELDS = {"display_name", "bio", "region", "country", "organization", "languages",
-                  "expertise"}
+PROFILE_FIELDS = {"display_name", "bio", "region", "country", "organization", "title",
+                  "languages", "expertise", "directory_hidden", "routing_paused"}
 
 
 @bp.patch("/v1/users/<username>")
@@ -81,7 +81,7 @@ def update_user(username):
     data = json_body(allowed=PROFILE_FIELDS)
     actor = current_api_user()
     user = accounts.get_user_by_username(username)
-    accounts.update_profile(actor, user, **data)
+    profiles.update_profile(actor, user, **data)
     return jsonify(user_json(user, private=actor.id == user.id))
 
 
@@ -93,7 +93,7 @@ USER_SCHEMA = {
         "id": {"type": "integer"},
         "username": {"type": "string"},
         "display_name": {"type": "string"},
-        "role": {"enum": ["member", "expert", "moderator", "admin"]},
+        "role": {"enum": ["member", "moderator", "admin"]},
         "bio_html": {"type": "string"},
         "region": {"type": "string"},
         "country": {"type": "string"},
@@ -230,7 +230,7 @@ OPENAPI_PATHS = {
             "security": SECURED,
             "parameters": [USERNAME_PARAM],
             "requestBody": _body(
-                {"role": {"enum": ["member", "expert", "moderator", "admin"]}}, ["role"]
+                {"role": {"enum": ["member", "moderator", "admin"]}}, ["role"]
             ),
             "responses": {
                 "200": _json("User"),

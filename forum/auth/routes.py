@@ -30,7 +30,7 @@ from forum.auth.forms import (
 from forum.errors import AccountLocked, ServiceError
 from forum.i18n import select_locale
 from forum.pages import ConfirmForm, apply_errors, check_form, error_headers, me
-from forum.services import accounts, registration
+from forum.services import accounts, profiles, registration
 from forum.web import safe_next
 
 
@@ -269,7 +269,7 @@ def update_profile():
         return render_template("auth/account.html", profile_form=form,
                                password_form=PasswordForm()), 400
     try:
-        accounts.update_profile(current_user, current_user, display_name=form.display_name.data,
+        profiles.update_profile(current_user, current_user, display_name=form.display_name.data,
                                 locale=form.locale.data)
     except ServiceError as error:
         apply_errors(form, error)
@@ -374,6 +374,6 @@ def set_language():
         abort(400)
     session["lang"] = form.lang.data
     if current_user.is_authenticated:
-        accounts.update_profile(current_user, current_user, locale=form.lang.data)
+        profiles.update_profile(current_user, current_user, locale=form.lang.data)
     return redirect(target)
 

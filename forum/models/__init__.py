@@ -2,6 +2,16 @@
 
 from forum.models.base import UTCDateTime, utcnow
 from forum.models.chat import ChatMessage, ChatMessageRevision, ChatRoom, ChatRoomMember
+from forum.models.experts import (
+    MAX_EXPERTISE,
+    MAX_LANGUAGES,
+    ROUTE_STATES,
+    SPOKEN_LANGUAGES,
+    QuestionRoute,
+    UserExpertise,
+    UserLanguage,
+    language_name,
+)
 from forum.models.groups import Group, GroupMembership
 from forum.models.qa import (
     LANGUAGES,
@@ -38,6 +48,14 @@ from forum.models.user import (
 )
 
 __all__ = [
+    "MAX_EXPERTISE",
+    "MAX_LANGUAGES",
+    "ROUTE_STATES",
+    "SPOKEN_LANGUAGES",
+    "QuestionRoute",
+    "UserExpertise",
+    "UserLanguage",
+    "language_name",
     "DIGEST_PERIODS",
     "FOLLOW_LEVELS",
     "FOLLOW_TARGETS",

@@ -4,13 +4,16 @@ waiting for their email confirmation and single-use email links."""
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
 from forum.models.base import UTCDateTime, utcnow
 
-ROLES = ("member", "expert", "moderator", "admin")
+# Site roles. "expert" was a role until the verified-expert badge replaced it (migration
+# e5a7c9b1d3f2): being an expert is evidence and a badge moderators grant, not a rank.
+ROLES = ("member", "moderator", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 
@@ -18,7 +21,7 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(
-            "role IN ('member', 'expert', 'moderator', 'admin')", name="role_valid"
+            "role IN ('member', 'moderator', 'admin')", name="role_valid"
         ),
     )
 
@@ -39,13 +42,25 @@ class User(UserMixin, db.Model):
     region: Mapped[str] = mapped_column(String(80), default="")
     country: Mapped[str] = mapped_column(String(80), default="")
     organization: Mapped[str] = mapped_column(String(120), default="")
-    languages: Mapped[list] = mapped_column(JSON, default=list)
-    expertise: Mapped[list] = mapped_column(JSON, default=list)
+    # The job title ("Midwife trainer"); `role` is the site role.
+    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # Languages spoken and areas of expertise live in user_languages and user_expertise
+    # (forum/models/experts.py): the directory and routing filter on them in SQL.
     # `reputation` is the public number; points earned in private groups (votes, accepted
     # answers there) go to `private_reputation`, which only the user themself sees.
     reputation: Mapped[int] = mapped_column(Integer, default=0)
     private_reputation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     verified_expert: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who granted or removed the badge last, when, and why (shown to moderators).
+    verified_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Out of the expert directory (the profile page stays), and no questions routed to them.
+    directory_hidden: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                   server_default=sa_false())
+    routing_paused: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the owner proved they read mail at `email` (a confirmation or reset link); None
@@ -53,6 +68,21 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sessions: Mapped[list["LoginSession"]] = relationship(back_populates="user")
+    # Read-only views of user_expertise and user_languages (services write the rows).
+    expertise_tags: Mapped[list["Tag"]] = relationship(  # noqa: F821 (forum.models.qa)
+        secondary="user_expertise", order_by="Tag.name", viewonly=True)
+    language_rows: Mapped[list["UserLanguage"]] = relationship(  # noqa: F821
+        order_by="UserLanguage.position", viewonly=True)
+
+    @property
+    def expertise(self) -> list[str]:
+        """The names of this person's areas of expertise (tags), in alphabetical order."""
+        return [tag.name for tag in self.expertise_tags]
+
+    @property
+    def languages(self) -> list[str]:
+        """The codes of the languages this person speaks, in the order they gave them."""
+        return [row.code for row in self.language_rows]
 
     @property
     def is_deleted(self) -> bool:
@@ -191,4 +221,4 @@ def author_columns() -> tuple:
     """The User columns that show an author (pages and author_json): load only these when
     listing many posts, not the profile's text and JSON fields."""
     return (User.id, User.username, User.display_name, User.role, User.verified_expert,
-            User.deleted_at)
+            User.reputation, User.deleted_at)

@@ -34,7 +34,6 @@ from forum.errors import (
     Unauthorized,
 )
 from forum.extensions import db
-from forum.markup import render_markdown
 from forum.models import (
     ROLES,
     ApiToken,
@@ -44,6 +43,8 @@ from forum.models import (
     Notification,
     PasswordReset,
     User,
+    UserExpertise,
+    UserLanguage,
     utcnow,
 )
 from forum.realtime import registry, session_channel, token_channel, user_channel
@@ -62,7 +63,7 @@ SUPPORTED_LOCALES = ("en", "fr")
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
-def _clean_text(value: str) -> str:
+def clean_text(value: str) -> str:
     """NFC-normalise, drop control characters and trim."""
     value = unicodedata.normalize("NFC", value)
     return "".join(ch for ch in value if unicodedata.category(ch) not in {"Cc", "Cf", "Cs"}).strip()
@@ -104,7 +105,7 @@ def validate_password(password: str, errors: dict, *, field: str = "password",
 
 
 def validate_display_name(display_name: str, errors: dict) -> str:
-    display_name = _clean_text(display_name)
+    display_name = clean_text(display_name)
     if len(display_name) > DISPLAY_NAME_MAX:
         errors.setdefault("display_name", _("Use at most %(n)d characters.", n=DISPLAY_NAME_MAX))
     return display_name
@@ -414,83 +415,6 @@ def change_password(user: User, current_password, new_password) -> None:
     after_commit(registry.end_user_sockets, user.id)
 
 
-PROFILE_TEXT_FIELDS = {"region": 80, "country": 80, "organization": 120}
-PROFILE_LIST_FIELDS = {"languages": (10, 40), "expertise": (20, 60)}  # (items, characters)
-BIO_MAX = 5000
-
-
-def _clean_list(value, field: str, errors: dict) -> list[str]:
-    max_items, max_chars = PROFILE_LIST_FIELDS[field]
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        errors[field] = _("Must be a list of text items.")
-        return []
-    items, seen = [], set()
-    for item in value:
-        item = _clean_text(item)
-        if not item or item.lower() in seen:
-            continue
-        if len(item) > max_chars:
-            errors[field] = _("Each item has at most %(n)d characters.", n=max_chars)
-        seen.add(item.lower())
-        items.append(item)
-    if len(items) > max_items:
-        errors[field] = _("At most %(n)d items.", n=max_items)
-    return items
-
-
-@transactional
-def update_profile(actor: User, user: User, *, display_name=None, locale=None, bio=None,
-                   languages=None, expertise=None, system: bool = False, **details) -> User:
-    """Change profile fields given (None leaves a field as it is).
-
-    Fields: display name, interface language, Markdown bio, region, country, organization,
-    languages and expertise lists. Self or admin only; raises PermissionDenied,
-    InvalidInput naming each bad field, or RateLimited: a change counts against the acting
-    user's LIMIT_EDIT_PER_USER (not for system work, nor a change of language alone).
-    """
-    if actor.id != user.id and not actor.is_admin:
-        raise PermissionDenied(_("You can only change your own profile."))
-    errors: dict = {}
-    unknown = set(details) - set(PROFILE_TEXT_FIELDS)
-    if unknown:
-        raise InvalidInput(fields={name: _("Unknown field.") for name in unknown})
-    if display_name is not None:
-        display_name = validate_display_name(text(display_name, "display_name", errors), errors)
-    if locale is not None and locale not in SUPPORTED_LOCALES:
-        errors["locale"] = _("Choose English or French.")
-    cleaned = {}
-    for name, value in details.items():
-        if value is None:
-            continue
-        value = _clean_text(text(value, name, errors))
-        if len(value) > PROFILE_TEXT_FIELDS[name]:
-            errors.setdefault(name, _("Use at most %(n)d characters.", n=PROFILE_TEXT_FIELDS[name]))
-        cleaned[name] = value
-    for name, value in (("languages", languages), ("expertise", expertise)):
-        if value is not None:
-            cleaned[name] = _clean_list(value, name, errors)
-    if bio is not None:
-        bio = text(bio, "bio", errors)
-        if len(bio) > BIO_MAX:
-            errors.setdefault("bio", _("Use at most %(n)d characters.", n=BIO_MAX))
-    if errors:
-        raise InvalidInput(fields=errors)
-    if not system and (display_name is not None or bio is not None or cleaned):
-        ratelimit.hit("LIMIT_EDIT_PER_USER", "edit", str(actor.id))
-    rendered = render_markdown(bio) if bio is not None else None
-    if display_name is not None:
-        user.display_name = display_name or user.username or ""
-    if locale is not None:
-        user.locale = locale
-    if rendered is not None:
-        user.bio_source = bio
-        user.bio_html = rendered.html
-        user.bio_markup_version = rendered.version
-    for name, value in cleaned.items():
-        setattr(user, name, value)
-    return user
-
-
 def reset_mail_quota() -> str:
     """What the forgot-password answer says about LIMIT_PASSWORD_RESET_PER_ACCOUNT."""
     amount, seconds = ratelimit.quota("LIMIT_PASSWORD_RESET_PER_ACCOUNT")
@@ -641,10 +565,13 @@ def delete_account(user: User, password) -> None:
     user.display_name = ""
     user.bio_source = ""
     user.bio_html = ""
-    user.region = user.country = user.organization = ""
-    user.languages = []
-    user.expertise = []
+    user.region = user.country = user.organization = user.title = ""
+    user.verified_note = ""
+    user.directory_hidden = True
+    user.routing_paused = True
     user.deleted_at = now
+    db.session.execute(delete(UserLanguage).where(UserLanguage.user_id == user.id))
+    db.session.execute(delete(UserExpertise).where(UserExpertise.user_id == user.id))
     # What they followed, who followed them, their notifications and mail choices go too.
     db.session.execute(delete(Follow).where(or_(
         Follow.user_id == user.id, and_(Follow.target_type == "user",

@@ -47,6 +47,7 @@ from forum.models import (
 from forum.models.base import utcnow
 from forum.services.accounts import external_url
 from forum.services.mailing import ALL_KINDS, absolute, deliveries_of, unsubscribe_url
+from forum.services.profiles import expertise_of
 from forum.services.uow import keep_loaded_after_commit, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -187,7 +188,7 @@ def _contents(members: list[User], settings, period: str, now: datetime):
             select(GroupMembership.user_id, GroupMembership.group_id)
             .where(GroupMembership.user_id.in_(ids))):
         member_of[user_id].add(group_id)
-    expertise = {m.id: {str(e).strip().lower() for e in (m.expertise or [])} for m in members}
+    expertise = {member_id: set(names) for member_id, names in expertise_of(ids).items()}
 
     # Candidate questions: new ones (for follows) and unanswered older ones (expertise).
     oldest = now - timedelta(days=EXPERTISE_DAYS)
@@ -276,7 +277,7 @@ def _contents(members: list[User], settings, period: str, now: datetime):
                     if len(mine["new"]) >= MAX_ITEMS:
                         break
             expert_ids = set()
-            for name in expertise[member.id]:
+            for name in expertise.get(member.id, ()):
                 expert_ids.update(unanswered_by_tag.get(name, ()))
             for question_id in sorted(expert_ids - new_ids, reverse=True):
                 row = by_id[question_id]

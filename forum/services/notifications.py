@@ -60,9 +60,8 @@ PRIORITY = ("accepted", "reply", "mention", "answer", "new_question", "accept_re
 
 
 def user_url(username: str) -> str:
-    """Where an @mention links: the person's public profile (the API's user object until
-    the pages have a profile page)."""
-    return f"/api/v1/users/{username}"
+    """Where an @mention links: the person's profile page."""
+    return f"/u/{username}"
 
 
 def question_link(question_id: int, post_id: int | None = None) -> str:

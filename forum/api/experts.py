@@ -1,0 +1,3 @@
+"""JSON API: experts."""
+
+from forum.api import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""JSON API: routing."""
+
+from forum.api import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""directory pages of the experts blueprint."""
+
+from forum.experts import bp  # noqa: F401
