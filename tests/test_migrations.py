@@ -240,3 +240,81 @@ def test_private_reputation_migration_moves_private_points_as_the_service_counts
                 db.engine.dispose()
     assert split == [(1, 5, -2), (2, 10, 25), (3, 0, 0)]
     assert changed == 0
+
+
+# Rows as the schema had them before expert profiles (revision d4e8f1a2b6c3): an account
+# with the old "expert" role and free-text language and expertise lists, a member, a tag,
+# a question and an answer by the expert, a login session and an API token of theirs.
+_BEFORE_EXPERT_PROFILES = [
+    *(f"INSERT INTO users (id, username, username_key, email, email_key, password_hash,"
+      f" display_name, role, locale, bio_source, bio_html, bio_markup_version, region, country,"
+      f" organization, languages, expertise, reputation, private_reputation, verified_expert,"
+      f" created_at) VALUES ({uid}, '{name}', '{name}', '{name}@example.org',"
+      f" '{name}@example.org', 'x', '{name}', '{role}', 'en', '', '', 1, '', '', '',"
+      f" '{languages}', '{expertise}', 0, 0, false, '2026-01-01 00:00:00')"
+      for uid, name, role, languages, expertise in [
+          (1, "amina", "expert", '["French", "wo", "Klingon", "fr"]',
+           '["Implants", "no-such-tag", "DMPA-SC"]'),
+          (2, "kofi", "member", '[]', '[]')]),
+    "INSERT INTO tags (id, name, description, question_count) VALUES (1, 'implants', '', 1),"
+    " (2, 'dmpa-sc', '', 0)",
+    "INSERT INTO groups (id, slug, name, name_fr, region, description_source, description_html,"
+    " description_fr_source, description_fr_html, markup_version, private, member_count,"
+    " question_count, created_at) VALUES (1, 'sahel', 'Sahel', '', 'West Africa', '', '', '',"
+    " '', 1, false, 1, 1, '2026-01-01 00:00:00')",
+    "INSERT INTO questions (id, group_id, author_id, title, body_source, body_html, body_text,"
+    " markup_version, lang, score, answer_count, in_faq, created_at, updated_at,"
+    " last_activity_at) VALUES (1, 1, 2, 'Question', '', '', '', 1, 'en', 0, 1, false,"
+    " '2026-01-02 00:00:00', '2026-01-02 00:00:00', '2026-01-02 00:00:00')",
+    "INSERT INTO posts (id, question_id, parent_id, author_id, depth, body_source, body_html,"
+    " body_text, markup_version, lang, score, created_at) VALUES (1, 1, NULL, 1, 0, '', '',"
+    " '', 1, 'en', 0, '2026-01-03 00:00:00')",
+    "INSERT INTO login_sessions (id, token_hash, user_id, created_at, last_seen_at, expires_at,"
+    " ip, user_agent) VALUES (1, 'h1', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00',"
+    " '2036-01-01 00:00:00', '', '')",
+    "INSERT INTO api_tokens (id, token_hash, user_id, created_at, expires_at) VALUES"
+    " (1, 'h2', 1, '2026-01-01 00:00:00', '2036-01-01 00:00:00')",
+]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_expert_profiles_migration_folds_the_role_and_keeps_every_reference(kind, tmp_path):
+    """e5a7c9b1d3f2 rebuilds `users` on SQLite: with foreign keys on, dropping the old table
+    would have set every author to NULL and deleted every session. The expert role becomes
+    the badge; known languages and existing tags become rows, the rest is dropped."""
+    with _fresh_database(kind, tmp_path) as url:
+        app = create_app(TestConfig, database_url=url, OUTBOX_DIR=str(tmp_path / "o"))
+        with app.app_context():
+            try:
+                upgrade(revision="d4e8f1a2b6c3")
+                with db.engine.begin() as conn:
+                    for statement in _BEFORE_EXPERT_PROFILES:
+                        conn.execute(text(statement))
+                upgrade()
+                with db.engine.connect() as conn:
+                    users = conn.execute(text(
+                        "SELECT id, role, verified_expert, title, directory_hidden,"
+                        " routing_paused FROM users ORDER BY id")).all()
+                    languages = conn.execute(text(
+                        "SELECT user_id, code, position FROM user_languages"
+                        " ORDER BY user_id, position")).all()
+                    expertise = conn.execute(text(
+                        "SELECT user_id, tag_id FROM user_expertise ORDER BY tag_id")).all()
+                    authors = conn.execute(text(
+                        "SELECT (SELECT author_id FROM questions WHERE id = 1),"
+                        " (SELECT author_id FROM posts WHERE id = 1),"
+                        " (SELECT count(*) FROM login_sessions),"
+                        " (SELECT count(*) FROM api_tokens)")).one()
+                with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+                    conn.execute(text("UPDATE users SET role = 'expert' WHERE id = 2"))
+                if kind == "sqlite":
+                    with db.engine.connect() as conn:
+                        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    assert [tuple(row) for row in users] == [(1, "member", True, "", False, False),
+                                             (2, "member", False, "", False, False)]
+    assert [tuple(row) for row in languages] == [(1, "fr", 0), (1, "wo", 1)]
+    assert [tuple(row) for row in expertise] == [(1, 1), (1, 2)]
+    assert tuple(authors) == (2, 1, 1, 1)
