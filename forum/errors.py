@@ -54,6 +54,15 @@ class NotFound(ServiceError):
         return _l("Not found.")
 
 
+class Gone(ServiceError):
+    """What was here was withdrawn on purpose; the message says why."""
+
+    status, code = 410, "gone"
+
+    def default_message(self):
+        return _l("This was withdrawn.")
+
+
 class Conflict(ServiceError):
     status, code = 409, "conflict"
 

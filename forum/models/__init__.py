@@ -12,6 +12,17 @@ from forum.models.experts import (
     UserLanguage,
     language_name,
 )
+from forum.models.faq import (
+    FAQ_CONTRIBUTOR_ROLES,
+    FAQ_PIN_SCOPES,
+    FAQ_REVISION_ACTIONS,
+    FAQ_STATUSES,
+    FaqContributor,
+    FaqEntry,
+    FaqEntryTag,
+    FaqPin,
+    FaqRevision,
+)
 from forum.models.groups import Group, GroupMembership
 from forum.models.qa import (
     LANGUAGES,
@@ -48,6 +59,15 @@ from forum.models.user import (
 )
 
 __all__ = [
+    "FAQ_CONTRIBUTOR_ROLES",
+    "FAQ_PIN_SCOPES",
+    "FAQ_REVISION_ACTIONS",
+    "FAQ_STATUSES",
+    "FaqContributor",
+    "FaqEntry",
+    "FaqEntryTag",
+    "FaqPin",
+    "FaqRevision",
     "MAX_EXPERTISE",
     "MAX_LANGUAGES",
     "ROUTE_STATES",

@@ -1,0 +1,3 @@
+"""JSON API: the curated FAQ."""
+
+from forum.api import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""curation of the faq blueprint."""
+
+from forum.faq import bp  # noqa: F401
