@@ -20,6 +20,7 @@ from forum.cli import register_cli
 from forum.errors import register_error_handlers
 from forum.experts import bp as experts_bp
 from forum.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from forum.faq import bp as faq_bp
 from forum.follows import bp as follows_bp
 from forum.groups import bp as groups_bp
 from forum.i18n import install_template_gettext, select_locale
@@ -123,6 +124,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(groups_bp)
     app.register_blueprint(follows_bp)
     app.register_blueprint(experts_bp)
+    app.register_blueprint(faq_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(live_bp)
