@@ -74,9 +74,9 @@ test: install-test
 	$(BIN)/lint-imports
 	@echo "pytest: the SQLite and PostgreSQL passes, side by side (logs in .test-sqlite.log and .test-postgresql.log)"
 	@rm -f .test-*.log .test-*.rc; \
-	( FORUM_TEST_SPLIT=1 $(BIN)/python -m pytest -p no:cacheprovider > .test-sqlite.log 2>&1; \
+	( FORUM_TEST_SPLIT=1 $(BIN)/python -m pytest -p no:cacheprovider --durations=15 > .test-sqlite.log 2>&1; \
 	  echo $$? > .test-sqlite.rc ) & \
-	( FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider \
+	( FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider --durations=15 \
 	    -m "not browser and not dbless" > .test-postgresql.log 2>&1; \
 	  echo $$? > .test-postgresql.rc ) & \
 	wait; \
