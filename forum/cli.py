@@ -9,6 +9,7 @@ from forum.errors import ServiceError
 from forum.services.accounts import register_user
 from forum.services.accounts import set_role as set_role_service
 from forum.services.digests import send_digests
+from forum.services.faq import invite_reviews
 from forum.services.groups import add_member as add_member_service
 from forum.services.groups import create_group as create_group_service
 from forum.services.maintenance import rerender_markup
@@ -24,6 +25,7 @@ markup_cli = AppGroup("markup", help="Stored Markdown.")
 search_cli = AppGroup("search", help="The full-text search index.")
 notifications_cli = AppGroup("notifications", help="Notifications in the app.")
 digests_cli = AppGroup("digests", help="Email digests.")
+faq_cli = AppGroup("faq", help="The curated FAQ.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -118,8 +120,8 @@ def rerender(force):
 
 @search_cli.command("rebuild")
 def rebuild_search():
-    """Rebuild the full-text search index of every question."""
-    click.echo(f"indexed {rebuild_index()} question(s)")
+    """Rebuild the full-text search index of every question and current FAQ entry."""
+    click.echo(f"indexed {rebuild_index()} question(s) and the current FAQ entries")
 
 
 @notifications_cli.command("remind")
@@ -146,6 +148,14 @@ def send_digest_mail(period):
         raise SystemExit(1)
 
 
+@faq_cli.command("invite-reviews")
+def invite_faq_reviews():
+    """Invite the answerer and matching experts to check the FAQ entries falling due
+    (on the day after their review-by date and every 30 days after; meant for cron, once a
+    day)."""
+    click.echo(f"{invite_reviews()} FAQ entr(y/ies) with invitations")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
@@ -155,3 +165,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(search_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(digests_cli)
+    app.cli.add_command(faq_cli)

@@ -14,7 +14,11 @@ from sqlalchemy import func, select, update
 
 from forum import mail
 from forum.demo_content import (
+    DEMO_FAQ,
     DEMO_PASSWORD,
+    DEMO_PROFILES,
+    DEMO_ROUTED_ASKS,
+    DEMO_ROUTED_WITHIN_DAYS,
     DEMO_USERS,
     GROUP_MODERATORS,
     GROUPS,
@@ -24,18 +28,21 @@ from forum.demo_content import (
 )
 from forum.extensions import db
 from forum.models import (
+    FaqEntry,
     Group,
     GroupJoinRequest,
     GroupMembership,
     Post,
     PostVote,
     Question,
+    QuestionRoute,
     QuestionVote,
     Revision,
+    Tag,
     User,
     utcnow,
 )
-from forum.services import follows
+from forum.services import faq, follows, routing
 from forum.services.accounts import register_user
 from forum.services.groups import (
     add_member,
@@ -44,7 +51,7 @@ from forum.services.groups import (
     request_to_join,
     set_group_moderator,
 )
-from forum.services.profiles import update_profile
+from forum.services.profiles import set_verified, update_profile
 from forum.services.qa import accept_answer, ask_question, post_answer, post_reply
 from forum.services.uow import transactional
 from forum.services.votes import vote_post, vote_question
@@ -70,10 +77,13 @@ def seed_demo(*, only_if_empty: bool = False) -> bool:
     # made-up activity.
     with mail.suppressed():
         users = _seed_users(now)
+        _seed_profiles(users)
         _seed_groups(users, now)
         for spec in QUESTIONS:
             _seed_question(spec, users, now)
         _seed_follows(users)
+        _seed_routing(users)
+        _seed_faq(users)
     return True
 
 
@@ -89,6 +99,51 @@ DEMO_FOLLOWS = [
     ("nguyen", "group", "south-asia", "all"),
     ("joseph", "group", "east-africa", "digest"),
 ]
+
+
+def _seed_routing(users: dict[str, User]) -> None:
+    """On recent questions without an accepted answer, the asker asks the top suggested
+    people (suggested when the question was asked, as on a live forum)."""
+    for spec in QUESTIONS:
+        if spec["days_ago"] > DEMO_ROUTED_WITHIN_DAYS or any(
+                answer.get("accepted") for answer in spec.get("answers", [])):
+            continue
+        question_id = db.session.scalar(select(Question.id).where(
+            Question.title == spec["title"]))
+        names = db.session.scalars(
+            select(User.username).join(QuestionRoute, QuestionRoute.user_id == User.id)
+            .where(QuestionRoute.question_id == question_id,
+                   QuestionRoute.state == "suggested")
+            .order_by(QuestionRoute.rank).limit(DEMO_ROUTED_ASKS)).all()
+        if names:
+            routing.ask(users[spec["author"]], question_id, list(names))
+
+
+@transactional
+def _seed_faq(users: dict[str, User]) -> None:
+    """The curated FAQ (DEMO_FAQ), promoted by the site moderator; skipped when it exists."""
+    if db.session.scalar(select(func.count(FaqEntry.id))):
+        return
+    curator = users["moderator"]
+    entries: dict[str, int] = {}
+    for spec in DEMO_FAQ:
+        question_id = db.session.scalar(select(Question.id).where(
+            Question.title == spec["question"]))
+        entry = faq.promote(curator, question_id, summary=spec["summary"])
+        entries[spec["question"]] = entry.id
+    for spec in DEMO_FAQ:
+        entry_id = entries[spec["question"]]
+        if spec.get("translation_of"):
+            faq.link_translation(curator, entry_id, entries[spec["translation_of"]])
+        if spec.get("obsolete_by"):
+            faq.mark_obsolete(curator, entry_id, spec["note"],
+                              replaced_by=entries[spec["obsolete_by"]])
+        if spec.get("due"):
+            # Reviewed a year and a month ago: its review date has passed.
+            reviewed = utcnow() - timedelta(days=400)
+            db.session.execute(update(FaqEntry).where(FaqEntry.id == entry_id).values(
+                reviewed_at=reviewed, promoted_at=reviewed,
+                review_by=(reviewed + timedelta(days=365)).date()))
 
 
 def _seed_follows(users: dict[str, User]) -> None:
@@ -115,6 +170,26 @@ def _seed_users(now) -> dict[str, User]:
         _set_times(User, {uid: now - COMMUNITY_AGE + timedelta(hours=7 * n)
                           for n, uid in enumerate(created)})
     return users
+
+
+@transactional
+def _seed_profiles(users: dict[str, User]) -> None:
+    """Titles, languages, areas of expertise and badges (DEMO_PROFILES), before any
+    question is asked, so that routing sees the experts as it would on a live forum. Areas
+    of expertise are tags: the ones no question has used yet are created here, empty."""
+    names = {name for profile in DEMO_PROFILES.values() for name in profile.get("expertise", ())}
+    known = set(db.session.scalars(select(Tag.name).where(Tag.name.in_(names))))
+    for name in sorted(names - known):
+        db.session.add(Tag(name=name))
+    db.session.flush()
+    for username, profile in DEMO_PROFILES.items():
+        user = users[username]
+        if user.title:  # seeded already
+            continue
+        update_profile(user, user, title=profile["title"], languages=profile["languages"],
+                       expertise=profile.get("expertise", []), system=True)
+        if profile.get("verified"):
+            set_verified(users["admin"], username, True, profile["verified"])
 
 
 def _seed_groups(users: dict[str, User], now) -> None:
@@ -264,5 +339,6 @@ def print_logins() -> None:
     click.echo("")
     click.echo(f"Demo logins (password for every account: {DEMO_PASSWORD}):")
     for username, name, _email, role, locale, *_rest in DEMO_USERS:
-        click.echo(f"  {username:<10} {role:<9} {locale}  {name}")
+        badge = "verified expert" if DEMO_PROFILES.get(username, {}).get("verified") else ""
+        click.echo(f"  {username:<10} {role:<9} {locale}  {name:<22} {badge}".rstrip())
     click.echo("")

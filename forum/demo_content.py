@@ -37,7 +37,42 @@ DEMO_USERS = [
      "Mwanza Regional Hospital"),
     ("fatou", "Fatou Ndiaye", "fatou@demo.tacit", "member", "fr", "West Africa", "Senegal",
      "Poste de santé de Thiès"),
+    ("otieno", "Daniel Otieno", "otieno@demo.tacit", "member", "en", "East Africa", "Kenya",
+     "Kenya Medical Supplies Authority"),
+    ("nasrin", "Dr Nasrin Akter", "nasrin@demo.tacit", "member", "en", "Asia", "Bangladesh",
+     "icddr,b Reproductive Health Research"),
 ]
+
+# Profiles beyond the account: job title, languages spoken (codes), areas of expertise
+# (tags of the demo questions), and the verified-expert badge with the moderator's note.
+DEMO_PROFILES = {
+    "amina": {"title": "Midwife trainer", "languages": ["fr", "wo", "en"],
+              "expertise": ["dmpa-sc", "implants", "formation", "counselling", "ppfp"],
+              "verified": "Trains midwives for the national DMPA-SC scale-up; references "
+                          "checked with the Direction de la Santé de la Reproduction."},
+    "rahul": {"title": "Clinical training coordinator", "languages": ["en", "hi", "mr"],
+              "expertise": ["iud", "ppfp", "training", "counselling", "competency"],
+              "verified": "Runs the state's IUD and PPIUCD trainer-of-trainers course."},
+    "achieng": {"title": "Youth programme manager", "languages": ["en", "sw", "luo"],
+                "expertise": ["adolescents", "youth-friendly-services", "dmpa-sc", "training"],
+                "verified": "Eight years leading youth-friendly services in Uganda."},
+    "otieno": {"title": "Supply-chain adviser", "languages": ["en", "sw"],
+               "expertise": ["supply-chain", "stock-outs", "implants", "logistique"],
+               "verified": "Forecasting lead for FP commodities at KEMSA."},
+    "nasrin": {"title": "Research scientist", "languages": ["bn", "en"],
+               "expertise": ["data-quality", "hmis", "method-mix", "postpartum"],
+               "verified": "Published on postpartum FP and method mix in Bangladesh."},
+    "moderator": {"title": "County RH coordinator", "languages": ["en", "sw"],
+                  "expertise": ["hmis", "supervision"]},
+    "kofi": {"title": "District public health nurse", "languages": ["en", "ak", "ee"],
+             "expertise": ["implants"]},
+    "awa": {"title": "Sage-femme", "languages": ["fr", "bm"]},
+    "mariam": {"title": "Infirmière chef de poste", "languages": ["fr", "mos"]},
+    "siti": {"title": "Midwife", "languages": ["id", "en"]},
+    "nguyen": {"title": "Programme officer", "languages": ["vi", "en"]},
+    "joseph": {"title": "Nursing officer", "languages": ["en", "sw"]},
+    "fatou": {"title": "Infirmière", "languages": ["fr", "wo"]},
+}
 
 GROUPS = [
     {
@@ -171,6 +206,8 @@ MEMBERSHIPS = {
     "nguyen": ["southeast-asia"],
     "joseph": ["east-africa", "west-africa-anglophone"],
     "fatou": ["west-africa"],
+    "otieno": ["east-africa", "west-africa-anglophone"],
+    "nasrin": ["south-asia", "southeast-asia"],
 }
 
 QUESTIONS = [
@@ -1829,3 +1866,61 @@ méthodes participatives, gestion du temps, respect des participants.
 Quelqu'un en a-t-il une à partager ?""",
     },
 ]
+
+# The curated FAQ: threads a moderator promoted (their accepted answers), each with a short
+# summary in the thread's language. `due`: its review date has passed (it waits in the
+# review queue). `obsolete_by`: the entry was made obsolete by the one promoted from that
+# question. `translation_of`: the entry in the other language on the same topic.
+DEMO_FAQ = [
+    {"question": "Implant stock-outs at rural dispensaries every quarter: how do you forecast?",
+     "summary": "Forecast from **consumption**, not from last quarter's order; keep two "
+                "months of buffer at the district and report stock weekly by SMS."},
+    {"question": "Ruptures d'implants en CSPS : comment anticiper la commande trimestrielle ?",
+     "summary": "Commander sur la **consommation réelle** des trois derniers mois et garder "
+                "un stock de sécurité de deux mois au district.",
+     "translation_of": "Implant stock-outs at rural dispensaries every quarter: how do you "
+                       "forecast?"},
+    {"question": "Training village health teams in DMPA-SC self-injection: how long should "
+                 "it be?",
+     "summary": "Two short sessions a week apart beat one long day: practise on models, then "
+                "supervise the first real injection."},
+    {"question": "Former les relais à l'auto-injection du DMPA-SC : combien de séances ?",
+     "summary": "Deux séances courtes à une semaine d'intervalle, puis la première injection "
+                "supervisée.",
+     "translation_of": "Training village health teams in DMPA-SC self-injection: how long "
+                       "should it be?"},
+    {"question": "Youth-friendly services: Saturday clinic or after-school hours?",
+     "summary": "After-school hours reached more students; a Saturday clinic suits young "
+                "people out of school. Ask them before choosing."},
+    {"question": "PPIUCD in district hospitals: high refusal when counselled in the labour "
+                 "room",
+     "summary": "Counsel during **antenatal visits** and confirm the choice on admission; "
+                "the labour room is too late to decide."},
+    {"question": "Postpartum IUD uptake fell after we moved counselling to the labour ward",
+     "summary": "Move counselling back to antenatal care.",
+     "obsolete_by": "PPIUCD in district hospitals: high refusal when counselled in the "
+                    "labour room",
+     "note": "The PPIUCD entry says the same with the district results and the admission "
+             "check; read that one."},
+    {"question": "HMIS family planning register: new and continuing users double counted",
+     "summary": "Mark new users with a client number at the first visit and count continuing "
+                "users from the register, never from tally sheets.",
+     "due": True},
+    {"question": "SMS reminders for DMPA reinjection: opt-in and privacy",
+     "summary": "Ask for consent at the visit, send a neutral text (no method named) and let "
+                "clients stop with one word."},
+    {"question": "Counseling PF du post-partum : à quel moment en parler pendant les CPN ?",
+     "summary": "En parler dès la deuxième CPN et y revenir au troisième trimestre, avec le "
+                "partenaire si la femme le souhaite."},
+    {"question": "Qualité des données SNIS : écarts entre registres PF et rapports mensuels",
+     "summary": "Vérifier chaque mois un échantillon de registres contre le rapport ; "
+                "corriger à la source, pas dans le rapport."},
+    {"question": "CHPS compounds: offering implants without a resident midwife",
+     "summary": "Trained CHNs can insert implants under task-sharing guidelines; plan "
+                "removal referrals before the first insertion."},
+]
+
+# Recent questions without an accepted answer whose askers asked the suggested experts
+# (routing): the experts see them on their home page and at /routed.
+DEMO_ROUTED_ASKS = 2  # the top N suggested people are asked on each such question
+DEMO_ROUTED_WITHIN_DAYS = 12

@@ -7,6 +7,7 @@ Blueprints import these from here, never from one another.
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -205,3 +206,21 @@ def atom_response(*, title: str, page_url: str, questions):
     response = make_response(body)
     response.mimetype = "application/atom+xml"
     return response
+
+
+def diff_lines(old, new, context: int = 3) -> list[tuple[str, str]]:
+    """Line diff of two texts (revisions of a post, of an FAQ entry): (kind, text) with kind
+    same/del/ins, and "gap" between groups of changes `context` lines apart."""
+    a, b = str(old or "").splitlines(), str(new or "").splitlines()
+    rows: list[tuple[str, str]] = []
+    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(
+            context):
+        if rows:
+            rows.append(("gap", ""))
+        for op, i1, i2, j1, j2 in group:
+            if op == "equal":
+                rows.extend(("same", line) for line in a[i1:i2])
+            else:
+                rows.extend(("del", line) for line in a[i1:i2])
+                rows.extend(("ins", line) for line in b[j1:j2])
+    return rows

@@ -133,6 +133,35 @@ def can_moderate_group(user, group: Group, membership: GroupMembership | None = 
     return membership is not None and membership.role == "moderator"
 
 
+def can_curate_faq(user, group: Group, membership: GroupMembership | None = None) -> bool:
+    """Who promotes threads of a group into the FAQ and reviews, edits, pins, obsoletes or
+    withdraws its entries: admins, site moderators (for the groups they can see) and the
+    group's own moderators (`membership`: the user's membership of this group, or None).
+    Members and verified experts do not."""
+    return can_moderate_group(user, group, membership)
+
+
 def can_appoint_group_moderators(user, group: Group, *, is_member: bool | None = None) -> bool:
     """Admins, and site moderators for the groups they can see."""
     return is_moderator(user) and can_view_group(user, group, is_member=is_member)
+
+
+def can_verify_experts(user) -> bool:
+    """Site moderators and admins grant and remove the verified-expert badge."""
+    return is_moderator(user)
+
+
+def can_route_by_hand(user, question: Question,
+                      membership: GroupMembership | None = None) -> bool:
+    """Who routes a question to anyone who can read it (not only to its suggested people):
+    those who moderate its group (can_moderate_group), while it is not deleted."""
+    return not question.is_deleted and can_moderate_group(user, question.group, membership)
+
+
+def can_ask_experts(user, question: Question,
+                    membership: GroupMembership | None = None) -> bool:
+    """Who asks people to answer a question: its asker (the suggested people) and those who
+    route it by hand."""
+    if not is_user(user) or question.is_deleted:
+        return False
+    return is_author(user, question) or can_route_by_hand(user, question, membership)

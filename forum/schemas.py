@@ -22,9 +22,13 @@ def author_json(user: User | None) -> dict | None:
     }
 
 
-def user_json(user: User, *, private: bool = False) -> dict:
+def user_json(user: User, *, private: bool = False, settings: bool = False,
+              expertise: list[str] | None = None) -> dict:
     """The user object; `private` adds what only the user themself sees (email, the
-    reputation earned in private groups)."""
+    reputation earned in private groups), `settings` (implied by `private`) the directory
+    and routing switches, which the user themself and administrators see. `expertise`:
+    the areas of expertise the reader may know of (default: all of them, for the user
+    themself and administrators; forum.services.profiles.visible_expertise for others)."""
     data = {
         "id": user.id,
         "username": user.username,
@@ -36,11 +40,14 @@ def user_json(user: User, *, private: bool = False) -> dict:
         "organization": user.organization,
         "title": user.title,
         "languages": user.languages,
-        "expertise": user.expertise,
+        "expertise": user.expertise if expertise is None else expertise,
         "reputation": user.reputation,
         "verified_expert": user.verified_expert,
         "created_at": iso(user.created_at),
     }
+    if private or settings:
+        data["directory_hidden"] = user.directory_hidden
+        data["routing_paused"] = user.routing_paused
     if private:
         # Points earned in private groups: the public `reputation` never counts them.
         data["private_reputation"] = user.private_reputation

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import werkzeug.routing.rules
 
 # Set before the app is imported: tests never write instance/secret_key of the checkout.
 os.environ.setdefault("FORUM_SECRET_KEY", secrets.token_urlsafe(32))
@@ -30,6 +31,33 @@ from forum.services.groups import add_member, create_group, join_group  # noqa: 
 from forum.services.qa import ask_question, post_answer, post_reply  # noqa: E402
 from tests.browser_support import browser, new_context  # noqa: E402,F401  (shared fixtures)
 from tests.helpers import PG_ADMIN_URL, ApiClient, Outbox, PageClient, pg_reachable  # noqa: E402
+
+
+def _share_url_builders_between_apps() -> None:
+    """Every test builds a new app, and Werkzeug compiles a URL builder (Python source,
+    ast, compile) for each of its ~150 routes: half of create_app()'s time. A builder is
+    a function of the rule's text and parts only (converters are looked up on the rule it
+    is bound to, at call time), so the same rule in the next app can reuse it. Rules with
+    defaults for their own variables (constant-folded into the builder) are never shared.
+    Only for the test suite: a server builds its app once."""
+    rules = werkzeug.routing.rules
+    compile_builder = rules.Rule._compile_builder
+    cache: dict = {}
+
+    def shared(self, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        if any(dynamic and data in defaults for dynamic, data in self._trace):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, tuple(self._trace), tuple(sorted(defaults)), append_unknown)
+        builder = cache.get(key)
+        if builder is None:
+            builder = cache[key] = compile_builder(self, append_unknown)
+        return builder
+
+    rules.Rule._compile_builder = shared
+
+
+_share_url_builders_between_apps()
 
 # The chat modules' people, room, secret_room and login (a module's own fixture of the same
 # name wins where one is defined).
@@ -124,7 +152,7 @@ def _truncate_all(url):
     cost on tables this small (TRUNCATE makes new files for every table, each time).
     """
     plain = re.sub(r"^postgresql\+psycopg://", "postgresql://", url)
-    tables = [t.name for t in db.metadata.sorted_tables] + ["question_fts"]
+    tables = [t.name for t in db.metadata.sorted_tables] + ["question_fts", "faq_fts"]
     with psycopg.connect(plain) as conn:
         conn.execute("SET session_replication_role = replica")
         for table in tables:

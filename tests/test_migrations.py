@@ -318,3 +318,40 @@ def test_expert_profiles_migration_folds_the_role_and_keeps_every_reference(kind
     assert [tuple(row) for row in languages] == [(1, "fr", 0), (1, "wo", 1)]
     assert [tuple(row) for row in expertise] == [(1, 1), (1, 2)]
     assert tuple(authors) == (2, 1, 1, 1)
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_faq_search_migration_creates_the_faq_document_set(kind, tmp_path):
+    """a7c9e1f3b5d2 makes faq_fts (FTS5, or a tsvector table with its GIN index) as
+    search.install() does: the search service can write, match and rebuild FAQ documents
+    in it."""
+    with _fresh_database(kind, tmp_path) as url:
+        app = create_app(TestConfig, database_url=url, OUTBOX_DIR=str(tmp_path / "o"))
+        with app.app_context():
+            try:
+                upgrade()
+                with db.engine.begin() as conn:
+                    search._write_faq_documents(conn, [
+                        {"id": 7, "title": search.normalise("Vaccine carriers"),
+                         "body": search.normalise("Frozen ice packs")}])
+                    parsed = search.parse_query("carrier")
+                    fts, fts_id, _rank, where = search._match_conditions(
+                        conn.dialect.name, parsed, "faq_fts", "entry_id")
+                    matched = conn.execute(sa.select(fts_id).select_from(fts)
+                                           .where(*where)).scalars().all()
+                    indexes = conn.execute(text(
+                        "SELECT indexname FROM pg_indexes WHERE tablename = 'faq_fts'"
+                    )).scalars().all() if kind == "postgresql" else []
+                with db.engine.connect() as conn:
+                    tables = set(inspect(conn).get_table_names())
+                    rebuilt = search.rebuild_faq_index(conn)
+                    left = conn.execute(text("SELECT count(*) FROM faq_fts")).scalar()
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    assert "faq_fts" in tables
+    assert matched == [7]
+    if kind == "postgresql":
+        assert "faq_fts_document_idx" in indexes
+    # No entry exists: a rebuild empties the set of its stray document.
+    assert (rebuilt, left) == (0, 0)

@@ -12,6 +12,7 @@ from forum.models import (
     Post,
     PostVote,
     Question,
+    QuestionRoute,
     QuestionVote,
     Revision,
     Tag,
@@ -20,6 +21,7 @@ from forum.models import (
 from forum.services.accounts import issue_api_token
 from forum.services.groups import request_to_join, set_group_moderator
 from forum.services.qa import accept_answer
+from forum.services.uow import unit_of_work
 
 
 @pytest.fixture
@@ -65,6 +67,13 @@ def member_asks_to_join(app, world):
         request_to_join(db.session.get(User, world["people"]["member"]["id"]), "inner-circle")
 
 
+def helper_suggested(app, world):
+    """`helper` is among the question's suggested people (whom its asker may ask)."""
+    with app.app_context(), unit_of_work() as session:
+        session.add(QuestionRoute(question_id=world["question"],
+                                  user_id=world["people"]["helper"]["id"], rank=1))
+
+
 # action -> (method, path, body, who "author" is, preparation)
 ACTIONS = {
     "edit question": ("PATCH", "/api/v1/questions/{question}",
@@ -103,6 +112,8 @@ ACTIONS = {
                     "asker", None),
     "decide join request": ("POST", "/api/v1/groups/inner-circle/requests/1/approve", None,
                             "asker", member_asks_to_join),
+    "ask experts": ("POST", "/api/v1/questions/{question}/experts",
+                    {"usernames": ["helper"]}, "asker", helper_suggested),
 }
 
 TABLE = [
@@ -187,6 +198,10 @@ TABLE = [
     ("decide join request", "member", 403),  # their own request
     ("decide join request", "moderator", 403),  # a private group they are not in
     ("decide join request", "admin", 200),
+    ("ask experts", "anonymous", 401),
+    ("ask experts", "member", 403),
+    ("ask experts", "author", 200),
+    ("ask experts", "moderator", 200),
 ]
 
 
@@ -195,7 +210,7 @@ def state(app):
     with app.app_context():
         rows = {}
         for model in (Question, Post, QuestionVote, PostVote, Revision, Tag, Group,
-                      GroupMembership, GroupJoinRequest):
+                      GroupMembership, GroupJoinRequest, QuestionRoute):
             columns = list(model.__table__.columns)
             rows[model.__name__] = sorted(
                 tuple(str(v) for v in row) for row in db.session.execute(db.select(*columns)))

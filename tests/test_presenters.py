@@ -80,7 +80,8 @@ def test_posts_written_in_python_escape_names_and_keep_the_cleaned_body(
 def test_the_post_writer_gives_every_template_its_pieces_escaped_and_translated(app):
     """forum/qa/render.py is the one copy of the post markup: templates (the chat's too)
     print its author, time, vote box, tags and language badge as globals."""
-    expert = SimpleNamespace(name='<b>Ada</b> & "Co"', is_deleted=False, verified_expert=True)
+    expert = SimpleNamespace(name='<b>Ada</b> & "Co"', username="ada", is_deleted=False,
+                             verified_expert=True, reputation=42)
     gone = SimpleNamespace(name="Old", is_deleted=True, verified_expert=False)
     tag = SimpleNamespace(name="implants")
     moment = utcnow() - timedelta(hours=3)
@@ -88,8 +89,9 @@ def test_the_post_writer_gives_every_template_its_pieces_escaped_and_translated(
         env = app.jinja_env
         assert env.globals["author_html"] is render.author_html
         assert env.from_string("{{ author_html(u) }}").render(u=expert) == (
-            '<span class="author">&lt;b&gt;Ada&lt;/b&gt; &amp; &#34;Co&#34;</span>'
-            ' <span class="badge expert">expert</span>')
+            '<a class="author" href="/u/ada">&lt;b&gt;Ada&lt;/b&gt; &amp; &#34;Co&#34;</a>'
+            ' <span class="badge expert">expert vérifié</span>'
+            ' <span class="rep" title="réputation">42</span>')
         assert env.from_string("{{ author_html(u) }}|{{ author_html(none) }}").render(
             u=gone) == ('<span class="author gone">utilisateur supprimé</span>|'
                         '<span class="author gone">utilisateur supprimé</span>')

@@ -290,8 +290,7 @@ def test_profile_changes_count_as_edits_but_a_language_switch_does_not(app, api,
     page = PageClient(app.test_client())
     page.login("editor", "correct horse battery")
     assert page.post_form("/language", {"lang": "fr", "next": "/"}, page="/").status_code == 302
-    refused = page.post_form("/account/profile", {"display_name": "Ed", "locale": "fr"},
-                             page="/account")
+    refused = page.post_form("/u/editor/edit", {"display_name": "Ed"})
     assert refused.status_code == 429
 
 

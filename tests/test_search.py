@@ -422,7 +422,7 @@ def test_api_search_answers_the_documented_shape(app, ask, people, make_post, ap
     assert item["url"] == f"/questions/{qid}" and item["title"].startswith("Postpartum")
     assert isinstance(item["rank"], float) and item["rank"] > 0
     assert item["group"] == "west-africa" and item["tags"] == ["iud"]
-    # Types to come are accepted; they have no results yet.
+    # No FAQ entry matches, and people have no results here (the directory searches them).
     data = api.get("/api/v1/search?q=iud&type=faq,user").get_json()
     assert data["items"] == [] and data["total"] == 0
     assert api.get("/api/v1/search?q=iud&type=question,faq").get_json()["total"] == 1

@@ -18,8 +18,8 @@ ERROR_SCHEMA = {
                 "code": {
                     "enum": [
                         "bad_request", "unauthorized", "forbidden", "not_found",
-                        "method_not_allowed", "conflict", "too_large", "invalid",
-                        "rate_limited", "internal",
+                        "method_not_allowed", "conflict", "gone", "too_large", "invalid",
+                        "rate_limited", "too_many_connections", "internal",
                     ]
                 },
                 "message": {"type": "string"},

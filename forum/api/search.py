@@ -1,7 +1,9 @@
 """API: full-text search (GET /api/v1/search).
 
-Only questions are searched for now; `type` already takes the documented comma list
-(question, faq, user) so clients need not change when FAQ entries and people are added.
+Questions and curated FAQ entries are searched together (an FAQ entry ranks above the
+threads matching as many of the query words). `type` takes the documented comma list
+(question, faq, user); `user` is validated but has no results here: the experts directory
+has its own search.
 """
 
 from flask import jsonify, request
@@ -15,11 +17,16 @@ from forum.schemas import question_url
 from forum.services import search as search_service
 
 TYPES = ("question", "faq", "user")
+DEFAULT_TYPES = {"question", "faq"}
+
+
+def faq_url(entry_id: int) -> str:
+    return f"/faq/{entry_id}"
 
 
 def _types(raw: str | None) -> set[str]:
     if raw is None or not raw.strip():
-        return {"question"}
+        return set(DEFAULT_TYPES)
     types = {part.strip() for part in raw.split(",") if part.strip()}
     if not types or not types <= set(TYPES):
         raise InvalidInput(fields={"type": _("Choose among question, faq and user.")})
@@ -27,7 +34,21 @@ def _types(raw: str | None) -> set[str]:
 
 
 def hit_json(hit) -> dict:
-    """One search result: a question (matched in its title, body or answers)."""
+    """One search result: a question (matched in its title, body or answers), or an FAQ
+    entry (matched in its title, summary or curated question and answer)."""
+    if hit.kind == "faq":
+        entry = hit.entry
+        return {
+            "type": "faq",
+            "id": entry.id,
+            "title": entry.title,
+            "snippet_html": hit.snippet_html,
+            "url": faq_url(entry.id),
+            "rank": hit.rank,
+            "group": entry.group.slug,
+            "tags": [tag.name for tag in entry.tags],
+            "lang": entry.lang,
+        }
     question = hit.question
     return {
         "type": "question",
@@ -52,11 +73,13 @@ def search():
     types = _types(request.args.get("type"))
     q = request.args.get("q", "")
     filters = {name: request.args.get(name) for name in ("group", "tag", "lang")}
-    if "question" not in types:
-        # FAQ entries and people are not searchable yet: the query is still validated.
+    kinds = types & set(search_service.KINDS)
+    if not kinds:
+        # People are found through the experts directory: the query is still validated.
         search_service.check_query(user, q, page=page, per_page=per_page, **filters)
         return jsonify({"items": [], "page": page, "per_page": per_page, "total": 0})
-    results = search_service.search(user, q, page=page, per_page=per_page, **filters)
+    results = search_service.search(user, q, page=page, per_page=per_page, types=kinds,
+                                    **filters)
     return jsonify({"items": [hit_json(hit) for hit in results.items], "page": page,
                     "per_page": per_page, "total": results.total})
 
@@ -69,8 +92,10 @@ _QUERY = [
      "description": 'Words (partial matches count, best first), "exact phrases" (required) '
                     "and -excluded words or -\"phrases\". Accents, case and English/French "
                     "word endings do not matter."},
-    {"name": "type", "in": "query", "schema": {"type": "string", "default": "question"},
-     "description": "comma list of question, faq, user (only question has results yet)"},
+    {"name": "type", "in": "query", "schema": {"type": "string", "default": "question,faq"},
+     "description": "comma list of question, faq, user: questions and current FAQ entries "
+                    "are searched; user is accepted but has no results here (people are "
+                    "found through the experts directory)"},
     {"name": "group", "in": "query", "schema": {"type": "string"},
      "description": "a group's slug"},
     {"name": "tag", "in": "query", "schema": {"type": "string", "maxLength": 30}},
@@ -83,12 +108,17 @@ _QUERY = [
 OPENAPI_PATHS = {
     "/api/v1/search": {
         "get": {
-            "summary": "Search the questions you may read (titles, bodies and answers)",
-            "description": "Best first: more query words matched, rarer words and title "
-                           "matches first, then accepted and higher-scored threads. A hit "
-                           "whose words matched in an answer names the question. Private "
-                           "groups' questions are found only by their members. `total` "
-                           "counts every match; the best 2,000 can be paged through.",
+            "summary": "Search the questions and FAQ entries you may read",
+            "description": "Questions are matched in their titles, bodies and answers; "
+                           "current FAQ entries (not obsolete or withdrawn ones) in their "
+                           "titles, summaries and curated question and answer. Best first: "
+                           "more query words matched; then FAQ entries before threads "
+                           "matching as many words; then rarer words and title matches, "
+                           "then accepted and higher-scored threads. A question hit whose "
+                           "words matched in an answer names the question. Private groups' "
+                           "questions and FAQ entries are found only by their members. "
+                           "`group`, `tag` and `lang` filter both kinds. `total` counts "
+                           "every match; the best 2,000 of each kind can be paged through.",
             "security": [{}, {"bearer": []}],
             "parameters": _QUERY,
             "responses": {
@@ -113,14 +143,18 @@ OPENAPI_SCHEMAS = {
             "title": {"type": "string"},
             "snippet_html": {"type": "string",
                              "description": "escaped text with <mark> around the matches"},
-            "url": {"type": "string"},
-            "rank": {"type": "number", "description": "higher is better"},
+            "url": {"type": "string",
+                    "description": "/questions/{id} for a question, /faq/{id} for an entry"},
+            "rank": {"type": "number",
+                     "description": "higher is better: the number of query words matched, "
+                                    "+0.5 for an FAQ entry, + a fraction under 0.5"},
             "group": {"type": "string", "description": "the group's slug"},
             "tags": {"type": "array", "items": {"type": "string"}},
             "lang": {"enum": ["en", "fr"]},
-            "score": {"type": "integer"},
-            "answer_count": {"type": "integer"},
-            "accepted": {"type": "boolean", "description": "has an accepted answer"},
+            "score": {"type": "integer", "description": "questions only"},
+            "answer_count": {"type": "integer", "description": "questions only"},
+            "accepted": {"type": "boolean",
+                         "description": "questions only: has an accepted answer"},
         },
         "required": ["type", "id", "title", "snippet_html", "url", "rank"],
     },

@@ -6,6 +6,7 @@ from forum.api import bp, spec
 from forum.api.common import current_api_user, json_body, token_required
 from forum.api.spec import AUTH_ERRORS, ERRORS, SECURED, _body, _error_response, _json
 from forum.i18n import select_locale
+from forum.models import MAX_EXPERTISE, MAX_LANGUAGES, SPOKEN_LANGUAGES
 from forum.schemas import iso, user_json
 from forum.services import accounts, profiles, registration
 
@@ -58,9 +59,27 @@ def me():
     return jsonify(user_json(current_api_user(), private=True))
 
 
+def public_user_json(user) -> dict:
+    """The public view of a user, whoever asks: no switches, and only the areas of
+    expertise that public questions carry (a tag only private questions carry does not
+    exist for outsiders)."""
+    return user_json(user, expertise=profiles.visible_expertise(None, user.id))
+
+
+def _user_for(viewer, user) -> dict:
+    """The user object as `viewer` may see it: everything for the user themself, the
+    switches too for administrators, the public view for others."""
+    if viewer.id == user.id:
+        return user_json(user, private=True)
+    if viewer.is_admin:
+        return user_json(user, settings=True)
+    return public_user_json(user)
+
+
 @bp.get("/v1/users/<username>")
 def get_user(username):
-    return jsonify(user_json(accounts.get_user_by_username(username)))
+    # The public view, whoever asks (the owner reads their switches at /v1/me).
+    return jsonify(public_user_json(accounts.get_user_by_username(username)))
 
 
 @bp.put("/v1/users/<username>/role")
@@ -68,7 +87,7 @@ def get_user(username):
 def set_role(username):
     data = json_body(allowed={"role"}, required={"role"})
     user = accounts.set_role(current_api_user(), username, data["role"])
-    return jsonify(user_json(user))
+    return jsonify(_user_for(current_api_user(), user))
 
 
 PROFILE_FIELDS = {"display_name", "bio", "region", "country", "organization", "title",
@@ -82,7 +101,23 @@ def update_user(username):
     actor = current_api_user()
     user = accounts.get_user_by_username(username)
     profiles.update_profile(actor, user, **data)
-    return jsonify(user_json(user, private=actor.id == user.id))
+    return jsonify(_user_for(actor, user))
+
+
+@bp.put("/v1/users/<username>/verified")
+@token_required
+def grant_verified(username):
+    data = json_body(allowed={"note"}, required={"note"})
+    user = profiles.set_verified(current_api_user(), username, True, data["note"])
+    return jsonify(_user_for(current_api_user(), user))
+
+
+@bp.delete("/v1/users/<username>/verified")
+@token_required
+def remove_verified(username):
+    data = json_body(allowed={"note"}, required={"note"})
+    user = profiles.set_verified(current_api_user(), username, False, data["note"])
+    return jsonify(_user_for(current_api_user(), user))
 
 
 # -- OpenAPI ----------------------------------------------------------------------------
@@ -105,7 +140,14 @@ USER_SCHEMA = {
         "private_reputation": {"type": "integer", "description": "points earned in private "
                                                                 "groups; only to the user "
                                                                 "themself"},
-        "verified_expert": {"type": "boolean"},
+        "title": {"type": "string", "description": "job title (`role` is the site role)"},
+        "verified_expert": {"type": "boolean", "description": "the badge moderators grant"},
+        "directory_hidden": {"type": "boolean", "description": "out of the expert "
+                             "directory; only to the user themself (/me, PATCH) and to "
+                             "administrators (PATCH)"},
+        "routing_paused": {"type": "boolean", "description": "no questions routed to them; "
+                           "only to the user themself (/me, PATCH) and to administrators "
+                           "(PATCH)"},
         "created_at": {"type": "string", "format": "date-time"},
         "email": {"type": "string", "description": "only to the user themself"},
         "email_confirmed": {"type": "boolean", "description": "only to the user themself"},
@@ -113,6 +155,9 @@ USER_SCHEMA = {
     },
     "required": ["id", "username", "display_name", "role", "created_at"],
 }
+
+VERIFIED_NOTE = {"type": "string", "minLength": 1, "maxLength": 500,
+                 "description": "why; kept with who decided and when (shown to moderators)"}
 
 USERNAME_PARAM = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -205,10 +250,16 @@ OPENAPI_PATHS = {
                                 "region": {"type": "string", "maxLength": 80},
                                 "country": {"type": "string", "maxLength": 80},
                                 "organization": {"type": "string", "maxLength": 120},
-                                "languages": {"type": "array", "maxItems": 10,
-                                              "items": {"type": "string", "maxLength": 40}},
-                                "expertise": {"type": "array", "maxItems": 20,
-                                              "items": {"type": "string", "maxLength": 60}},
+                                "title": {"type": "string", "maxLength": 120,
+                                          "description": "job title"},
+                                "languages": {"type": "array", "maxItems": MAX_LANGUAGES,
+                                              "items": {"enum": sorted(SPOKEN_LANGUAGES)},
+                                              "description": "codes of languages spoken"},
+                                "expertise": {"type": "array", "maxItems": MAX_EXPERTISE,
+                                              "items": {"type": "string", "maxLength": 60},
+                                              "description": "existing tag names"},
+                                "directory_hidden": {"type": "boolean"},
+                                "routing_paused": {"type": "boolean"},
                             },
                             "additionalProperties": False,
                         }
@@ -218,6 +269,34 @@ OPENAPI_PATHS = {
             "responses": {
                 "200": _json("User"),
                 "403": _error_response("Not this user nor an administrator"),
+                "404": _error_response("No such user"),
+                **AUTH_ERRORS,
+                **ERRORS,
+            },
+        },
+    },
+    "/api/v1/users/{username}/verified": {
+        "put": {
+            "summary": "Grant the verified-expert badge, saying why (moderators)",
+            "security": SECURED,
+            "parameters": [USERNAME_PARAM],
+            "requestBody": _body({"note": VERIFIED_NOTE}, ["note"]),
+            "responses": {
+                "200": _json("User"),
+                "403": _error_response("Not a moderator"),
+                "404": _error_response("No such user"),
+                **AUTH_ERRORS,
+                **ERRORS,
+            },
+        },
+        "delete": {
+            "summary": "Remove the verified-expert badge, saying why (moderators)",
+            "security": SECURED,
+            "parameters": [USERNAME_PARAM],
+            "requestBody": _body({"note": VERIFIED_NOTE}, ["note"]),
+            "responses": {
+                "200": _json("User"),
+                "403": _error_response("Not a moderator"),
                 "404": _error_response("No such user"),
                 **AUTH_ERRORS,
                 **ERRORS,

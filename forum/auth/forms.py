@@ -28,7 +28,8 @@ class SignInLinkForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField(_l("Display name"))
+    """The interface language; the public profile has its own page (/u/<username>/edit)."""
+
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
 
 

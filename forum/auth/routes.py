@@ -222,8 +222,7 @@ def account():
     g.no_store = True
     return render_template(
         "auth/account.html",
-        profile_form=ProfileForm(display_name=current_user.display_name,
-                                 locale=current_user.locale or select_locale()),
+        profile_form=ProfileForm(locale=current_user.locale or select_locale()),
         password_form=PasswordForm(),
     )
 
@@ -269,8 +268,7 @@ def update_profile():
         return render_template("auth/account.html", profile_form=form,
                                password_form=PasswordForm()), 400
     try:
-        profiles.update_profile(current_user, current_user, display_name=form.display_name.data,
-                                locale=form.locale.data)
+        profiles.update_profile(current_user, current_user, locale=form.locale.data)
     except ServiceError as error:
         apply_errors(form, error)
         return render_template("auth/account.html", profile_form=form,
@@ -283,8 +281,7 @@ def update_profile():
 @login_required
 def change_password():
     form = PasswordForm()
-    profile_form = ProfileForm(display_name=current_user.display_name,
-                               locale=current_user.locale or select_locale())
+    profile_form = ProfileForm(locale=current_user.locale or select_locale())
     if not form.validate_on_submit():
         return render_template("auth/account.html", profile_form=profile_form,
                                password_form=form), 400

@@ -22,7 +22,8 @@ from forum.pages import (
     question_rows,
     show_on_form,
 )
-from forum.services import feeds
+from forum.services import experts as experts_service
+from forum.services import faq, feeds
 from forum.services import groups as groups_service
 from forum.services.inputs import MAX_ID
 from forum.services.threads import question_list_query
@@ -112,8 +113,12 @@ def group(slug):
     page = groups_service.group_page(user, slug)
     filters = list_filters(group=page.group.slug)
     items, pager = paginate(question_list_query(user, summaries=True, **filters))
+    experts = experts_service.group_experts(user, page.group,
+                                            is_member=page.membership is not None)
+    faq_entries = faq.entries_for_group(user, page.group.id, 5)
     return render_template("groups/group.html", group=page.group, page=page,
-                           member=page.membership is not None,
+                           member=page.membership is not None, experts=experts,
+                           faq_entries=faq_entries,
                            questions=question_rows(items), pager=pager, filters=filters,
                            member_form=MemberForm() if page.moderates else None,
                            confirm=ConfirmForm())

@@ -5,6 +5,7 @@ from flask import current_app, jsonify, redirect, render_template, url_for
 from forum import redis
 from forum.main import bp
 from forum.pages import me, question_rows
+from forum.services import faq
 from forum.services.home import home_for
 from forum.services.maintenance import database_answers
 
@@ -15,7 +16,8 @@ def index():
     return render_template("main/index.html", home=home,
                            recent_rows=question_rows(home.recent),
                            unanswered_rows=question_rows(home.unanswered),
-                           followed_rows=question_rows(home.followed))
+                           followed_rows=question_rows(home.followed),
+                           faq_entries=faq.top_entries(me(), 5))
 
 
 @bp.route("/health")

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 LANG_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
@@ -16,6 +16,8 @@ class AskForm(FlaskForm):
     tags = StringField(_l("Tags"))
     lang = SelectField(_l("Language of the question"), choices=LANG_CHOICES,
                        validate_choice=False)
+    # "Ask an expert" (/questions/ask?invite=<username>): the question goes to them at once.
+    invite = HiddenField()
 
 
 class EditQuestionForm(FlaskForm):

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from flask import url_for
 from flask_babel import get_locale
-from flask_wtf.csrf import generate_csrf
 
 from forum import permissions
 from forum.i18n import gettext as _
@@ -55,7 +54,7 @@ class PostView:
 
     @property
     def form(self) -> bool:
-        """Vote and accept buttons share one small form per answer."""
+        """Whether the post has vote or accept buttons (they submit the page's #pf form)."""
         return self.can_vote or self.can_accept
 
 
@@ -65,7 +64,8 @@ def post_labels(question: Question) -> dict:
         "deleted_answer": _("deleted answer"),
         "deleted_reply": _("deleted reply"),
         "deleted_user": _("deleted user"),
-        "expert": _("expert"),
+        "expert": _("verified expert"),
+        "reputation": _("reputation"),
         "vote_up": _("Vote up"),
         "vote_down": _("Vote down"),
         "accepted": _("Accepted answer"),
@@ -78,7 +78,6 @@ def post_labels(question: Question) -> dict:
         "accept": _("Accept this answer"),
         "accept_url": url_for("qa.accept", question_id=question.id),
         "unaccept_url": url_for("qa.unaccept", question_id=question.id),
-        "csrf": generate_csrf(),
     }
 
 

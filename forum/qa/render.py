@@ -14,42 +14,54 @@ which the qa blueprint installs for every template.
 
 from __future__ import annotations
 
-from flask import url_for
+from flask import has_request_context, request, url_for
 from markupsafe import Markup, escape
 
 from forum.i18n import gettext as _
 from forum.qa.presenters import PostView, ago, iso
 
 
+def _profile_prefix() -> str:
+    """Where profile links start: /u/ under the application's root."""
+    return f"{request.script_root}/u/" if has_request_context() else "/u/"
+
+
 def _author(author, labels) -> str:
+    """The author's name linked to their profile, the verified-expert badge, and the public
+    reputation (points from private groups never count in it); "deleted user" unlinked."""
     if author is None or author.is_deleted:
         return f'<span class="author gone">{escape(labels["deleted_user"])}</span>'
-    html = f'<span class="author">{escape(author.name)}</span>'
+    html = (f'<a class="author" href="{_profile_prefix()}{escape(author.username)}">'
+            f'{escape(author.name)}</a>')
     if author.verified_expert:
         html += f' <span class="badge expert">{escape(labels["expert"])}</span>'
-    return html
+    return html + (f' <span class="rep" title="{escape(labels["reputation"])}">'
+                   f'{int(author.reputation or 0)}</span>')
 
 
 class _AuthorLabels:
-    """The two words _author() may print, translated only when it prints them."""
+    """The words _author() may print, translated only when it prints them."""
 
     def __getitem__(self, key: str) -> str:
-        return _("deleted user") if key == "deleted_user" else _("expert")
+        if key == "deleted_user":
+            return _("deleted user")
+        return _("reputation") if key == "reputation" else _("verified expert")
 
 
 _AUTHOR_LABELS = _AuthorLabels()
 
 
-def _vote_box(score: int, mine: int, enabled: bool, labels, target: str = "") -> str:
+def _vote_box(score: int, mine: int, enabled: bool, labels, target: str = "",
+              via: str = "") -> str:
     score_for = f' data-score-for="{escape(target)}"' if target else ""
     if not enabled:
         return f'<div class="vote"><span class="score"{score_for}>{score}</span></div>'
     up_pressed = "true" if mine == 1 else "false"
     down_pressed = "true" if mine == -1 else "false"
     return (
-        f'<div class="vote"><button name="value" value="{0 if mine == 1 else 1}" '
+        f'<div class="vote"><button{via} name="value" value="{0 if mine == 1 else 1}" '
         f'aria-pressed="{up_pressed}" aria-label="{escape(labels["vote_up"])}">▲</button>'
-        f'<span class="score"{score_for}>{score}</span><button name="value" '
+        f'<span class="score"{score_for}>{score}</span><button{via} name="value" '
         f'value="{0 if mine == -1 else -1}" aria-pressed="{down_pressed}" '
         f'aria-label="{escape(labels["vote_down"])}">▼</button></div>')
 
@@ -60,14 +72,12 @@ def _time(iso_value: str, ago_value: str) -> str:
 
 def _body(v: PostView, labels: dict) -> str:
     p = v.post
-    parts = []
-    if v.form:
-        parts.append(f'<form method="post" action="{escape(v.vote_url)}" class="pf">'
-                     f'<input type="hidden" name="csrf_token" value="{escape(labels["csrf"])}">')
-    else:
-        parts.append('<div class="pf">')
+    # The vote and accept buttons of every post submit the page's one form (#pf, with the
+    # CSRF token; POST_FORM_HTML) to their own URL: one token per page, not one per post.
+    parts = ['<div class="pf">']
     if v.is_answer:
-        parts.append(_vote_box(int(p.score), v.my_vote, v.can_vote, labels))
+        via = f' form="pf" formaction="{escape(v.vote_url)}"' if v.can_vote else ""
+        parts.append(_vote_box(int(p.score), v.my_vote, v.can_vote, labels, via=via))
     parts.append('<div class="main">')
     if v.accepted:
         parts.append(f'<p class="accepted-mark">✓ {escape(labels["accepted"])}</p>')
@@ -88,14 +98,15 @@ def _body(v: PostView, labels: dict) -> str:
                      f' · <a href="{escape(v.delete_url)}">{escape(labels["delete"])}</a>')
     if v.can_accept:
         if v.accepted:
-            parts.append(f' <button class="link acc" formaction="{escape(labels["unaccept_url"])}">'
+            parts.append(f' <button class="link acc" form="pf"'
+                         f' formaction="{escape(labels["unaccept_url"])}">'
                          f'{escape(labels["unaccept"])}</button>')
         else:
-            parts.append(f' <button class="link acc" formaction="{escape(labels["accept_url"])}"'
+            parts.append(f' <button class="link acc" form="pf"'
+                         f' formaction="{escape(labels["accept_url"])}"'
                          f' name="answer_id" value="{int(p.id)}">'
                          f'{escape(labels["accept"])}</button>')
-    parts.append("</p></div>")
-    parts.append("</form>" if v.form else "</div>")
+    parts.append("</p></div></div>")
     return "".join(parts)
 
 
@@ -139,7 +150,8 @@ def posts_html(views: list[PostView], labels: dict) -> Markup:
 
 
 def author_html(user) -> Markup:
-    """A user's name with the expert badge, or "deleted user"."""
+    """A user's name linked to their profile, with the badge and reputation, or "deleted
+    user"."""
     return Markup(_author(user, _AUTHOR_LABELS))
 
 

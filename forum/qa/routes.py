@@ -6,7 +6,6 @@ a service refusal comes back as an error next to its field, a flash, or an error
 the service's status, never as a 500.
 """
 
-import difflib
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -22,6 +21,7 @@ from forum.pages import (
     ago,
     atom_response,
     check_form,
+    diff_lines,
     iso,
     list_filters,
     me,
@@ -36,7 +36,7 @@ from forum.qa.forms import (
     PostForm,
     TagDescriptionForm,
 )
-from forum.services import chat, feeds, inputs, qa, search, votes
+from forum.services import chat, faq, feeds, inputs, qa, routing, search, votes
 from forum.services.groups import visible_groups_query
 from forum.services.inputs import MAX_ID
 from forum.services.threads import (
@@ -155,9 +155,13 @@ def ask():
     user = me()
     groups = db.session.scalars(visible_groups_query(user)).all()
     if request.method == "GET":
-        form = AskForm(group=request.args.get("group", ""), lang=str(get_locale()))
+        form = AskForm(group=request.args.get("group", ""), lang=str(get_locale()),
+                       invite=request.args.get("invite", ""))
     else:
         form = AskForm()
+    invited = routing.invitee(form.invite.data)
+    if invited is None:
+        form.invite.data = ""
     form.group.choices = [("", _("Choose a group…"))] + [
         (g.slug, f"{g.name} ({g.region})" if g.region else g.name) for g in groups]
     similar, status, headers = None, 200, {}
@@ -169,13 +173,15 @@ def ask():
             try:
                 question = qa.ask_question(user, title=form.title.data, body=form.body.data,
                                            group=form.group.data, tags=form.tags.data,
-                                           lang=form.lang.data)
+                                           lang=form.lang.data,
+                                           invite=[invited.username] if invited else None)
             except ServiceError as error:
                 status, headers = show_on_form(form, error)
             else:
                 flash(_("Your question is posted."), "success")
                 return redirect(url_for("qa.question", question_id=question.id))
-    return render_template("qa/ask.html", form=form, similar=similar), status, headers
+    return render_template("qa/ask.html", form=form, similar=similar,
+                           invited=invited), status, headers
 
 
 @bp.route("/questions/similar")
@@ -202,7 +208,14 @@ def _render_question(question_id, *, form=None, status: int = 200, headers=None)
                            posts_html=render.posts_html(presenters.present_thread(user, thread),
                                                         presenters.post_labels(q)),
                            can_answer=can_answer, can=permissions,
-                           chat_source=chat.chat_source_of(q.id)), status, headers or {}
+                           chat_source=chat.chat_source_of(q.id),
+                           experts=routing.suggestions_for(user, q,
+                                                           membership=thread.membership),
+                           question=q,
+                           # in_faq: no query for the many questions never promoted
+                           faq_entries=faq.entries_for_question(user, q.id) if q.in_faq else [],
+                           faq_can_promote=faq.can_curate_question(
+                               user, q, membership=thread.membership)), status, headers or {}
 
 
 @bp.route(QUESTION)
@@ -406,23 +419,6 @@ def unaccept(question_id):
 
 
 # -- revisions --------------------------------------------------------------------------
-
-
-def diff_lines(old: str, new: str, context: int = 3) -> list[tuple[str, str]]:
-    """Line diff of two Markdown sources: (kind, text) with kind same/del/ins/gap."""
-    a, b = (old or "").splitlines(), (new or "").splitlines()
-    rows: list[tuple[str, str]] = []
-    for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(
-            context):
-        if rows:
-            rows.append(("gap", ""))
-        for op, i1, i2, j1, j2 in group:
-            if op == "equal":
-                rows.extend(("same", line) for line in a[i1:i2])
-            else:
-                rows.extend(("del", line) for line in a[i1:i2])
-                rows.extend(("ins", line) for line in b[j1:j2])
-    return rows
 
 
 def _revision_entries(revisions) -> list[dict]:

@@ -15,6 +15,11 @@ PER_PAGE = 20
 MAX_PAGE = 1_000
 
 
+def faq_url(entry_id: int) -> str:
+    """The page of an FAQ entry (the faq blueprint's /faq/<id>)."""
+    return f"/faq/{entry_id}"
+
+
 def _page() -> int:
     try:
         return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
@@ -24,7 +29,7 @@ def _page() -> int:
 
 @bp.route("/search")
 def search():
-    """Search the questions the visitor may read; ?q=&group=&tag=&lang=&page=."""
+    """Search the questions and FAQ entries the visitor may read; ?q=&group=&tag=&lang=&page=."""
     user = me()
     form = {name: (request.args.get(name) or "").strip() for name in ("q", "group", "tag", "lang")}
     results, errors, status = None, {}, 200
@@ -43,4 +48,4 @@ def search():
     groups = db.session.scalars(visible_groups_query(user)).all()
     return render_template("search/search.html", form=form, results=results, errors=errors,
                            groups=groups, languages=LANGUAGES, page_url=page_url,
-                           question_url=question_url), status
+                           question_url=question_url, faq_url=faq_url), status

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from forum import permissions
 from forum.errors import NotFound
 from forum.extensions import db
-from forum.models import Group, Question, QuestionTag, Tag
+from forum.models import FaqEntry, Group, Question, QuestionTag, Tag
 from forum.models.user import author_columns
 from forum.services.inputs import clean_tag_name, unstorable
 
@@ -51,3 +51,14 @@ def tag_feed(name) -> tuple[Tag, list[Question]]:
     if not questions:
         raise NotFound(_("No such tag."))
     return tag, questions
+
+
+def faq_feed() -> list[FaqEntry]:
+    """The most recently promoted or updated FAQ entries of public groups, newest first
+    (current ones, due for review included: obsolete and withdrawn entries leave it)."""
+    return list(db.session.scalars(
+        select(FaqEntry).join(Group, Group.id == FaqEntry.group_id)
+        .where(FaqEntry.status == "current", Group.private.is_(False))
+        .order_by(FaqEntry.updated_at.desc(), FaqEntry.id.desc())
+        .options(selectinload(FaqEntry.tags))
+        .limit(FEED_SIZE)))

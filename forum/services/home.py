@@ -14,12 +14,14 @@ from forum import permissions
 from forum.extensions import db
 from forum.models import Follow, Group, GroupMembership, Question, QuestionTag
 from forum.services.groups import visible_groups_query
+from forum.services.routing import Routed, routed_to
 from forum.services.threads import question_list_query
 
 RECENT = 8
 UNANSWERED = 6
 FOLLOWED = 10
 GROUPS = 12
+ROUTED = 5
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Home:
     in_my_groups: bool = False  # `unanswered` is limited to the member's groups
     groups: list[Group] = field(default_factory=list)
     follows_anything: bool = False
+    routed: list[Routed] = field(default_factory=list)  # open questions asked of the member
 
 
 def home_for(user) -> Home:
@@ -45,6 +48,7 @@ def home_for(user) -> Home:
                                           Question.author_id != user.id))
         home.in_my_groups = True
         home.followed, home.follows_anything = _followed(user)
+        home.routed = routed_to(user, ROUTED)
     home.unanswered = db.session.scalars(unanswered.limit(UNANSWERED)).unique().all()
     home.groups = db.session.scalars(
         visible_groups_query(user).order_by(None)

@@ -5,7 +5,7 @@ from sqlalchemy import select, text
 from forum.extensions import db
 from forum.markup import MARKUP_VERSION, mentioned_names, render_markdown
 from forum.models import Group, Post, Question, User
-from forum.services import search
+from forum.services import faq, search
 from forum.services.notifications import mentions_of_names
 from forum.services.uow import unit_of_work
 
@@ -26,7 +26,8 @@ def database_answers() -> None:
 
 
 def rerender_markup(*, batch: int = 500, force: bool = False) -> int:
-    """Re-render every stored body older than MARKUP_VERSION (all with force); returns count.
+    """Re-render every stored body older than MARKUP_VERSION (all with force), FAQ entries
+    included; returns how many.
 
     Works in batches by id, one unit of work each, so memory stays flat and no
     transaction holds the write lock for long on a large forum; search documents of
@@ -64,4 +65,6 @@ def rerender_markup(*, batch: int = 500, force: bool = False) -> int:
                 for question_id in questions:
                     search.index_question(question_id)
                 last_id = rows[-1].id
+    # FAQ entries keep their own curated copies (summary, question, answer).
+    changed += faq.rerender_entries(batch=batch, force=force)
     return changed

@@ -365,6 +365,23 @@ def notify_accepted(actor: User, question: Question, answer: Post) -> int:
                     post_id=answer.id, group_id=question.group_id)
 
 
+def notify_routed(actor: User, question: Question, user_ids: Iterable[int]) -> int:
+    """People asked to answer a question (routed): they hear of it, if they may read it."""
+    if question.is_deleted:
+        return 0
+    title = _short(question.title)
+    name = actor.name
+
+    def texts(kind):
+        return _("%(name)s asks for your help: %(title)s", name=name, title=title)
+
+    return _deliver(actor=actor, personal={user_id: "routed" for user_id in user_ids},
+                    audience=_may_read_group(question.group),
+                    mutes=[("question", question.id)], texts=texts,
+                    url=question_link(question.id), question_id=question.id,
+                    group_id=question.group_id)
+
+
 def notify_chat_mentions(author: User, message: ChatMessage, room: ChatRoom,
                          mentioned: set[int]) -> int:
     """A chat message naming people: those who may enter its room hear (mention)."""
@@ -521,3 +538,40 @@ def mark_all_read(user) -> int:
         after_commit(live.notifications_unread, user.id, 0)
     return changed
 
+
+# -- the curated FAQ --------------------------------------------------------------------
+
+
+def faq_link(entry_id: int) -> str:
+    """An FAQ entry's page."""
+    return f"/faq/{int(entry_id)}"
+
+
+def notify_faq_promoted(actor: User, entry) -> int:
+    """An answer promoted into the FAQ: its author hears (faq), unless they promoted it."""
+    answer = db.session.get(Post, entry.answer_id) if entry.answer_id else None
+    if answer is None or not answer.author_id:
+        return 0
+    group = db.session.get(Group, entry.group_id)
+    title = _short(entry.title)
+
+    def texts(kind):
+        return _("Your answer is now in the FAQ: %(title)s", title=title)
+
+    return _deliver(actor=actor, personal={answer.author_id: "faq"},
+                    audience=_may_read_group(group), mutes=[], texts=texts,
+                    url=faq_link(entry.id), question_id=entry.question_id, post_id=answer.id,
+                    group_id=entry.group_id)
+
+
+def notify_faq_review(entry, user_ids: Iterable[int]) -> int:
+    """People invited to check an FAQ entry due for review (faq): those who may read it."""
+    group = db.session.get(Group, entry.group_id)
+    title = _short(entry.title)
+
+    def texts(kind):
+        return _("Please check this FAQ entry: %(title)s", title=title)
+
+    return _deliver(actor=None, personal={user_id: "faq" for user_id in user_ids if user_id},
+                    audience=_may_read_group(group), mutes=[], texts=texts,
+                    url=faq_link(entry.id), group_id=entry.group_id)

@@ -28,7 +28,7 @@ from forum.models import (
     utcnow,
 )
 from forum.realtime import live
-from forum.services import follows, inputs, notifications, search
+from forum.services import follows, inputs, notifications, routing, search
 from forum.services.inputs import TAG_MAX_LEN, as_id, clean_tag_name, require_user
 from forum.services.reputation import ACCEPTED_ANSWER, adjust_reputation
 from forum.services.uow import after_commit, transactional
@@ -157,7 +157,8 @@ def get_post(user, post_id) -> Post:
     return post
 
 
-def _tags_for(names: list[str], *, author: User) -> list[Tag]:
+def tags_for(names: list[str]) -> list[Tag]:
+    """The tags of these (clean) names, created when new; shared by questions and the FAQ."""
     existing = {t.name: t for t in db.session.scalars(select(Tag).where(Tag.name.in_(names)))}
     tags = []
     for name in names:
@@ -191,10 +192,12 @@ def _revision(*, question: Question | None = None, post: Post | None = None, edi
 
 
 @transactional
-def ask_question(author: User, *, title, body, group, tags, lang=None,
+def ask_question(author: User, *, title, body, group, tags, lang=None, invite=None,
                  system: bool = False) -> Question:
-    """Ask a question in a group. Raises InvalidInput (naming fields), PermissionDenied,
-    Conflict (duplicate) or RateLimited."""
+    """Ask a question in a group, and route it: its best answerers are suggested
+    (routing.suggest) and the people `invite` names (usernames) are asked at once. Raises
+    InvalidInput (naming fields; `invite` for someone who cannot be asked),
+    PermissionDenied, Conflict (duplicate) or RateLimited."""
     require_user(author)
     errors: dict = {}
     title = clean_title(title, errors)
@@ -210,6 +213,8 @@ def ask_question(author: User, *, title, body, group, tags, lang=None,
             errors["group"] = _("No such group.")
         elif not permissions.can_post_in(author, group_obj):
             errors["group"] = _("You cannot post in this group.")
+    invited = routing.check_invite(author, None if "group" in errors else group_obj, invite,
+                                   errors)
     if errors:
         raise InvalidInput(fields=errors)
     _check_posting(author, body, system=system)
@@ -220,7 +225,7 @@ def ask_question(author: User, *, title, body, group, tags, lang=None,
                         body_source=body, body_html=rendered.html, body_text=rendered.text,
                         markup_version=rendered.version, lang=lang, created_at=now,
                         updated_at=now, last_activity_at=now)
-    question.tags = _tags_for(names, author=author)
+    question.tags = tags_for(names)
     db.session.add(question)
     db.session.flush()
     _bump_tag_counts([t.id for t in question.tags], +1)
@@ -230,6 +235,8 @@ def ask_question(author: User, *, title, body, group, tags, lang=None,
     search.index_question(question.id)
     follows.follow_by_default(author.id, "question", question.id)  # askers follow, by default
     notifications.notify_question(author, question, mentions.linked_ids(rendered.mentions))
+    routing.suggest(question)
+    routing.ask_invited(author, question, invited)
     return question
 
 
@@ -329,7 +336,7 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
     question.title = new_title
     if names != old_names:
         old_ids = {t.id for t in question.tags}
-        question.tags = _tags_for(names, author=editor)
+        question.tags = tags_for(names)
         new_ids = {t.id for t in question.tags}
         _bump_tag_counts(old_ids - new_ids, -1)
         _bump_tag_counts(new_ids - old_ids, +1)

@@ -1,4 +1,4 @@
-"""Full-text search of questions: one search document per question, on SQLite and PostgreSQL.
+"""Full-text search of questions and FAQ entries, on SQLite and PostgreSQL.
 
 How it works (the same rules on both databases):
 
@@ -15,22 +15,32 @@ How it works (the same rules on both databases):
   tsvector (`simple` configuration over the IMMUTABLE `tacit_unaccent()`, title weight A,
   body weight B) under a GIN index. The services keep it in step inside their own
   transaction (index_question / remove_question).
+- Each current FAQ entry (due ones included; not obsolete or withdrawn) has one document
+  in a second set kept the same way, `faq_fts(title, body)` (rowid / entry_id = the entry's
+  id): its title, and a body made of its search_text (title, summary, curated question and
+  answer as plain text; the text of its HTML when search_text is empty). The FAQ service
+  keeps it in step (index_faq_entry / remove_faq_entry).
 - A query is parsed into words (stop words dropped unless nothing else is left),
   "quoted phrases" (required), and -excluded words or -"phrases". One SQL statement asks
   the engine for the matching documents (any word, every phrase, no excluded item) among
   the questions the user may read (permissions.visible_question_clause), with the group,
   tag and language filters: the best CANDIDATES by the engine's own rank (bm25 or
   ts_rank_cd), the count of all matches, and the normalised text of those candidates.
-- Python then ranks the candidates, the same way on both databases (see _rank): first the
-  number of distinct query words matched, then a fraction in [0, 1) favouring rarer words
-  (rarity among the candidates) and title matches, then an accepted answer, the score,
-  and the newest question. Word presence is tested on the normalised text, so both
-  databases agree; whenever a query matches at most CANDIDATES questions the order is the
-  same on both (beyond that, the engines may pick slightly different candidates).
+  A second statement does the same for FAQ entries (entries of private groups only for
+  members and admins; the tag filter through faq_entry_tags).
+- Python then ranks the candidates of both kinds together, the same way on both databases
+  (see _rank): first the number of distinct query words matched, then FAQ entries before
+  threads (FAQ_BOOST), then a fraction in [0, 1) favouring rarer words (rarity among the
+  candidates) and title matches, then an accepted answer, the score, and the newest.
+  Word presence is tested on the normalised text, so both databases agree; whenever a
+  query matches at most CANDIDATES documents of each kind the order is the same on both
+  (beyond that, the engines may pick slightly different candidates).
 - Snippets come from the plain-text copies (body_text of the question, or of its best
-  matching answer), HTML-escaped, with <mark> around the words that matched.
-- A page costs a fixed number of queries: the ranking statement, the page's questions
-  (with author and group, plus one for the tags), and at most one for answers' snippets.
+  matching answer; an entry's summary, question and answer), HTML-escaped, with <mark>
+  around the words that matched.
+- A page costs a fixed number of queries: one ranking statement per kind, the page's
+  questions (with author and group, plus one for the tags), at most one for answers'
+  snippets, and the page's entries (with group, plus one for the tags).
 """
 
 from __future__ import annotations
@@ -52,7 +62,17 @@ from sqlalchemy.orm import joinedload, selectinload
 from forum import permissions
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
-from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
+from forum.markup import html_to_text
+from forum.models import (
+    LANGUAGES,
+    FaqEntry,
+    FaqEntryTag,
+    Group,
+    Post,
+    Question,
+    QuestionTag,
+    Tag,
+)
 from forum.services.inputs import clean_tag_name
 from forum.services.uow import unit_of_work
 
@@ -233,9 +253,10 @@ def _dialect(bind) -> str:
 def install(bind: Connection | Engine) -> None:
     """Create the search structures for this database if missing (idempotent).
 
-    SQLite: the FTS5 table `question_fts`. PostgreSQL: the unaccent extension, the
-    IMMUTABLE wrapper `tacit_unaccent(text)`, the table `question_fts` with its stored
-    tsvector and GIN index. Called by the search migration and by the test fixtures.
+    SQLite: the FTS5 tables `question_fts` and `faq_fts`. PostgreSQL: the unaccent
+    extension, the IMMUTABLE wrapper `tacit_unaccent(text)`, the tables `question_fts` and
+    `faq_fts` with their stored tsvector and GIN index. Called by the test fixtures (the
+    migrations 1b4f56c6fda1 and a7c9e1f3b5d2 carry their own copy of this SQL).
     """
     if isinstance(bind, Engine):
         with bind.begin() as connection:
@@ -265,9 +286,23 @@ def install(bind: Connection | Engine) -> None:
         bind.exec_driver_sql(
             "CREATE INDEX IF NOT EXISTS question_fts_document_idx "
             "ON question_fts USING gin (document)")
+        bind.exec_driver_sql(
+            "CREATE TABLE IF NOT EXISTS faq_fts ("
+            " entry_id integer PRIMARY KEY,"
+            " title text NOT NULL DEFAULT '',"
+            " body text NOT NULL DEFAULT '',"
+            " document tsvector GENERATED ALWAYS AS ("
+            "  setweight(to_tsvector('simple'::regconfig, tacit_unaccent(title)), 'A') ||"
+            "  setweight(to_tsvector('simple'::regconfig, tacit_unaccent(body)), 'B')"
+            " ) STORED)")
+        bind.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS faq_fts_document_idx ON faq_fts USING gin (document)")
     else:
         bind.exec_driver_sql(
             "CREATE VIRTUAL TABLE IF NOT EXISTS question_fts USING fts5("
+            "title, body, tokenize = 'unicode61 remove_diacritics 2')")
+        bind.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS faq_fts USING fts5("
             "title, body, tokenize = 'unicode61 remove_diacritics 2')")
 
 
@@ -277,31 +312,38 @@ def uninstall(bind: Connection | Engine) -> None:
         with bind.begin() as connection:
             uninstall(connection)
         return
+    bind.exec_driver_sql("DROP TABLE IF EXISTS faq_fts")
     bind.exec_driver_sql("DROP TABLE IF EXISTS question_fts")
     if _dialect(bind) == "postgresql":
         bind.exec_driver_sql("DROP FUNCTION IF EXISTS tacit_unaccent(text)")
 
 
-def _write_documents(connection: Connection, rows: list[dict]) -> None:
-    """Insert or replace documents: rows of {id, title, body} in index form."""
+# The two document sets: table and, on PostgreSQL, its key column (SQLite keys on rowid).
+QUESTION_DOCS = ("question_fts", "question_id")
+FAQ_DOCS = ("faq_fts", "entry_id")
+
+
+def _write_documents(connection: Connection, rows: list[dict], docs=QUESTION_DOCS) -> None:
+    """Insert or replace documents of one set: rows of {id, title, body} in index form."""
     if not rows:
         return
+    table, key = docs
     if _dialect(connection) == "postgresql":
         connection.execute(sa_text(
-            "INSERT INTO question_fts (question_id, title, body) VALUES (:id, :title, :body) "
-            "ON CONFLICT (question_id) DO UPDATE SET title = EXCLUDED.title, "
+            f"INSERT INTO {table} ({key}, title, body) VALUES (:id, :title, :body) "
+            f"ON CONFLICT ({key}) DO UPDATE SET title = EXCLUDED.title, "
             "body = EXCLUDED.body"), rows)
     else:
-        connection.execute(sa_text("DELETE FROM question_fts WHERE rowid = :id"),
+        connection.execute(sa_text(f"DELETE FROM {table} WHERE rowid = :id"),
                            [{"id": r["id"]} for r in rows])
         connection.execute(sa_text(
-            "INSERT INTO question_fts (rowid, title, body) VALUES (:id, :title, :body)"), rows)
+            f"INSERT INTO {table} (rowid, title, body) VALUES (:id, :title, :body)"), rows)
 
 
-def _delete_document(connection: Connection, question_id: int) -> None:
-    key = "question_id" if _dialect(connection) == "postgresql" else "rowid"
-    connection.execute(sa_text(f"DELETE FROM question_fts WHERE {key} = :id"),
-                       {"id": question_id})
+def _delete_document(connection: Connection, ident: int, docs=QUESTION_DOCS) -> None:
+    table, key = docs
+    key = key if _dialect(connection) == "postgresql" else "rowid"
+    connection.execute(sa_text(f"DELETE FROM {table} WHERE {key} = :id"), {"id": ident})
 
 
 def _is_answer(parent_id_column):
@@ -340,8 +382,55 @@ def remove_question(question_id: int) -> None:
     _delete_document(db.session.connection(), question_id)
 
 
+# -- FAQ entries: a second document set, `faq_fts` -----------------------------------------
+
+
+def _faq_text(search_text: str | None, summary_html: str | None, question_html: str | None,
+              answer_html: str | None) -> str:
+    """The plain text of an entry: its search_text, or else the text of its curated HTML."""
+    if search_text and search_text.strip():
+        return search_text
+    return "\n".join(html_to_text(h or "") for h in (summary_html, question_html, answer_html))
+
+
+def _faq_snippet_text(entry: FaqEntry) -> str:
+    """The text an FAQ hit's snippet is cut from: its summary, question and answer (not
+    search_text, which may repeat the title shown above the snippet)."""
+    return " ".join(html_to_text(h[:2 * SNIPPET_SCAN]) for h in
+                    (entry.summary_html, entry.question_html, entry.answer_html) if h)
+
+
+def _faq_document(row) -> dict:
+    title, body = _document(row.title, [_faq_text(row.search_text, row.summary_html,
+                                                  row.question_html, row.answer_html)])
+    return {"id": row.id, "title": title, "body": body}
+
+
+def index_faq_entry(entry_id: int) -> None:
+    """Bring the search document of one FAQ entry up to date (in the caller's transaction).
+
+    Only entries with status "current" are indexed (due entries are current ones past
+    their review date); obsolete, withdrawn or missing entries are removed.
+    """
+    db.session.flush()
+    row = db.session.execute(
+        select(FaqEntry.id, FaqEntry.title, FaqEntry.status, FaqEntry.search_text,
+               FaqEntry.summary_html, FaqEntry.question_html, FaqEntry.answer_html)
+        .where(FaqEntry.id == entry_id)).first()
+    if row is None or row.status != "current":
+        remove_faq_entry(entry_id)
+        return
+    _write_documents(db.session.connection(), [_faq_document(row)], FAQ_DOCS)
+
+
+def remove_faq_entry(entry_id: int) -> None:
+    """Drop an FAQ entry from the index (in the caller's transaction)."""
+    _delete_document(db.session.connection(), entry_id, FAQ_DOCS)
+
+
 def rebuild_index(connection: Connection | None = None, *, batch_size: int = 500) -> int:
-    """Rebuild the whole index from the questions and answers; returns how many questions.
+    """Rebuild the whole index (questions with their answers, and current FAQ entries);
+    returns how many questions were indexed.
 
     CLI-ready: `flask search rebuild` should call rebuild_index() and print the count.
     Without `connection` it works in its own unit of work; with one, the caller commits.
@@ -377,6 +466,28 @@ def rebuild_index(connection: Connection | None = None, *, batch_size: int = 500
         _write_documents(conn, rows)
         done += len(batch)
         last_id = ids[-1]
+    rebuild_faq_index(conn, batch_size=batch_size)
+    return done
+
+
+def rebuild_faq_index(connection: Connection, *, batch_size: int = 500) -> int:
+    """Rebuild the FAQ document set from the current entries (the caller commits); returns
+    how many entries were indexed."""
+    conn = connection
+    conn.exec_driver_sql("DELETE FROM faq_fts")
+    entries = sa_table("faq_entries", *(sa_column(c) for c in (
+        "id", "title", "status", "search_text", "summary_html", "question_html",
+        "answer_html")))
+    done, last_id = 0, 0
+    while True:
+        batch = conn.execute(
+            select(entries).where(entries.c.status == "current", entries.c.id > last_id)
+            .order_by(entries.c.id).limit(batch_size)).all()
+        if not batch:
+            break
+        _write_documents(conn, [_faq_document(r) for r in batch], FAQ_DOCS)
+        done += len(batch)
+        last_id = batch[-1].id
     return done
 
 
@@ -385,9 +496,17 @@ def rebuild_index(connection: Connection | None = None, *, batch_size: int = 500
 
 @dataclass
 class SearchHit:
-    question: Question
+    """One result: a question (kind "question") or a curated FAQ entry (kind "faq")."""
+
+    question: Question | None
     rank: float
     snippet_html: str
+    kind: str = "question"
+    entry: FaqEntry | None = None
+
+    @property
+    def id(self) -> int:
+        return self.entry.id if self.kind == "faq" else self.question.id
 
 
 @dataclass
@@ -398,6 +517,7 @@ class SearchResults:
     per_page: int
     query: ParsedQuery
     group: Group | None = None  # the group filter, when one was given
+    totals: dict[str, int] = field(default_factory=dict)  # matches of each kind searched
 
     @property
     def pages(self) -> int:
@@ -421,10 +541,14 @@ def _contains(dialect: str, column, tokens) -> object:
     return fn(padded, needle) > 0
 
 
-def _match_conditions(dialect: str, parsed: ParsedQuery):
-    """(the question_fts table, its id column, its rank (smaller is better), conditions)."""
+def _match_conditions(dialect: str, parsed: ParsedQuery, name: str = "question_fts",
+                      key: str = "question_id"):
+    """(the fts table `name`, its id column, its rank (smaller is better), conditions).
+
+    `key` is the PostgreSQL table's id column (SQLite's FTS5 tables use their rowid).
+    """
     if dialect == "postgresql":
-        fts = sa_table("question_fts", sa_column("question_id"), sa_column("title", String),
+        fts = sa_table(name, sa_column(key), sa_column("title", String),
                        sa_column("body", String), sa_column("document"))
         if parsed.phrases:
             positive = " & ".join(_ts_phrase(p) for p in parsed.phrases)
@@ -444,8 +568,8 @@ def _match_conditions(dialect: str, parsed: ParsedQuery):
             if len(phrase) > 1:
                 where.append(~or_(_contains(dialect, fts.c.title, phrase),
                                   _contains(dialect, fts.c.body, phrase)))
-        return fts, fts.c.question_id, -func.ts_rank_cd(fts.c.document, query), where
-    fts = sa_table("question_fts", sa_column("rowid"), sa_column("title", String),
+        return fts, fts.c[key], -func.ts_rank_cd(fts.c.document, query), where
+    fts = sa_table(name, sa_column("rowid"), sa_column("title", String),
                    sa_column("body", String))
     if parsed.phrases:
         positive = " AND ".join(_fts_quote(p) for p in parsed.phrases)
@@ -455,8 +579,25 @@ def _match_conditions(dialect: str, parsed: ParsedQuery):
         positive = f"({positive}) NOT (" + " OR ".join(
             _fts_quote(p) for p in parsed.excluded) + ")"
     # bm25() is better when smaller; titles count double.
-    rank = func.bm25(literal_column("question_fts"), literal(2.0, Float), literal(1.0, Float))
-    return fts, fts.c.rowid, rank, [literal_column("question_fts").op("MATCH")(positive)]
+    rank = func.bm25(literal_column(name), literal(2.0, Float), literal(1.0, Float))
+    return fts, fts.c.rowid, rank, [literal_column(name).op("MATCH")(positive)]
+
+
+def _best_with_documents(dialect: str, fts, key: str, matched, limit: int):
+    """The best `limit` rows of the subquery `matched` by engine rank, with the number of
+    all matches and the normalised documents of these rows only."""
+    # (SQLite refuses bm25() in a query with a window function: hence two levels.)
+    best = (
+        select(matched.c.id, matched.c.score, matched.c.accepted,
+               func.count().over().label("total"))
+        .order_by(matched.c.engine_rank, matched.c.id.desc())
+        .limit(limit)
+        .subquery("best"))
+    # The documents are read for these rows only, not for every match.
+    docs = fts.alias("docs")
+    docs_id = docs.c[key] if dialect == "postgresql" else docs.c.rowid
+    return (select(best, docs.c.title.label("doc_title"), docs.c.body.label("doc_body"))
+            .select_from(best.join(docs, docs_id == best.c.id)))
 
 
 def _candidates_statement(dialect: str, user, parsed: ParsedQuery, *, limit: int,
@@ -480,27 +621,62 @@ def _candidates_statement(dialect: str, user, parsed: ParsedQuery, *, limit: int
         .select_from(fts.join(Question, Question.id == fts_id))
         .where(*where)
         .subquery("matched"))
-    # (SQLite refuses bm25() in a query with a window function: hence two levels.)
-    best = (
-        select(matched.c.id, matched.c.score, matched.c.accepted,
-               func.count().over().label("total"))
-        .order_by(matched.c.engine_rank, matched.c.id.desc())
-        .limit(limit)
-        .subquery("best"))
-    # The documents are read for these rows only, not for every match.
-    docs = fts.alias("docs")
-    docs_id = docs.c.question_id if dialect == "postgresql" else docs.c.rowid
-    return (select(best, docs.c.title.label("doc_title"), docs.c.body.label("doc_body"))
-            .select_from(best.join(docs, docs_id == best.c.id)))
+    return _best_with_documents(dialect, fts, "question_id", matched, limit)
 
 
-def _rank(parsed: ParsedQuery, rows) -> list[tuple[float, object]]:
-    """Score candidate rows in Python, the same way whatever the database; best first.
+def _faq_candidates_statement(dialect: str, user, parsed: ParsedQuery, *, limit: int,
+                              group_id=None, tag_name=None, lang=None):
+    """The best `limit` matching current FAQ entries `user` may read (entries of private
+    groups: members and admins only), by the engine's own rank, as _candidates_statement."""
+    fts, fts_id, engine_rank, where = _match_conditions(dialect, parsed, "faq_fts", "entry_id")
+    where.append(FaqEntry.status == "current")
+    if not permissions.is_admin(user):
+        where.append(FaqEntry.group_id.not_in(permissions.hidden_group_ids(user)))
+    if group_id is not None:
+        where.append(FaqEntry.group_id == group_id)
+    if lang:
+        where.append(FaqEntry.lang == lang)
+    if tag_name:
+        where.append(FaqEntry.id.in_(
+            select(FaqEntryTag.entry_id).join(Tag, Tag.id == FaqEntryTag.tag_id)
+            .where(Tag.name == tag_name)))
+    matched = (
+        select(FaqEntry.id.label("id"), literal(0).label("score"),
+               literal(0).label("accepted"), engine_rank.label("engine_rank"))
+        .select_from(fts.join(FaqEntry, FaqEntry.id == fts_id))
+        .where(*where)
+        .subquery("matched"))
+    return _best_with_documents(dialect, fts, "entry_id", matched, limit)
 
-    relevance = the number of distinct query words matched, plus a fraction in [0, 1)
-    weighing each matched word by its rarity among the candidates (1 when one question
-    has it, 1/2 when all do) and by 1.5 when it is in the title. Equal relevance: accepted
-    answer first, then score, then the newest question.
+
+# An FAQ entry is the community's checked answer: it ranks above the threads that match
+# the query equally. The rule is an order, not a weight: first the number of distinct query
+# words matched (a thread matching more words still comes first), then FAQ entries before
+# threads, then the fraction below. The reported relevance keeps that order as one number:
+# matched words + FAQ_BOOST for an entry + the fraction scaled into [0, FAQ_BOOST), so that
+# "higher is better" holds across both kinds and no boost ever outweighs a matched word.
+FAQ_BOOST = 0.5
+KINDS = ("question", "faq")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    kind: str
+    id: int
+    accepted: int
+    score: int
+    doc_title: str
+    doc_body: str
+
+
+def _rank(parsed: ParsedQuery, rows) -> list[tuple[float, _Candidate]]:
+    """Score candidates (questions and FAQ entries) in Python, the same way whatever the
+    database; best first, as (relevance, candidate).
+
+    Order: the number of distinct query words matched; then FAQ entries before threads;
+    then a fraction in [0, 1) weighing each matched word by its rarity among all the
+    candidates (1 when one document has it, 1/2 when all do) and by 1.5 when it is in the
+    title; then an accepted answer, the score, and the newest.
     """
     terms = parsed.ranked_terms
     padded = [(f" {r.doc_title} ", f" {r.doc_body} ", r) for r in rows]
@@ -521,23 +697,43 @@ def _rank(parsed: ParsedQuery, rows) -> list[tuple[float, object]]:
     n = len(rows)
     weights = [n / (n + d) if n else 0.0 for d in df]
     best = 1.5 * sum(weights) or 1.0
-    ranked = []
+    keyed = []
     for found, row in flags:
         fraction = sum(weights[i] * bonus for i, bonus in found) / best * 0.999
-        ranked.append((len(found) + fraction, row))
-    ranked.sort(key=lambda x: (x[0], x[1].accepted, x[1].score, x[1].id), reverse=True)
-    return ranked
+        faq = row.kind == "faq"
+        keyed.append(((len(found), faq, fraction, row.accepted, row.score, row.id), row))
+    keyed.sort(key=lambda x: x[0], reverse=True)
+    return [(matched + (FAQ_BOOST if faq else 0.0) + fraction * FAQ_BOOST, row)
+            for (matched, faq, fraction, *_rest), row in keyed]
 
 
-def _ranked_ids(user, parsed: ParsedQuery, *, limit: int, offset: int = 0, **filters):
-    """[(question id, relevance)] of one page, and the number of matches."""
+def _ranked_ids(user, parsed: ParsedQuery, *, limit: int, offset: int = 0,
+                kinds=("question",), **filters):
+    """[(kind, id, relevance)] of one page, and {kind: number of matches}."""
     dialect = _dialect(db.session.get_bind())
     pool = min(max(CANDIDATES, offset + limit), CANDIDATES_MAX)
-    rows = db.session.execute(
-        _candidates_statement(dialect, user, parsed, limit=pool, **filters)).all()
-    ranked = _rank(parsed, rows)
-    total = int(rows[0].total) if rows else 0
-    return [(row.id, round(score, 6)) for score, row in ranked[offset:offset + limit]], total
+    candidates: list[_Candidate] = []
+    totals: dict[str, int] = {}
+    for kind in KINDS:
+        if kind not in kinds:
+            continue
+        statement = _candidates_statement if kind == "question" else _faq_candidates_statement
+        rows = db.session.execute(statement(dialect, user, parsed, limit=pool, **filters)).all()
+        totals[kind] = int(rows[0].total) if rows else 0
+        candidates.extend(_Candidate(kind, r.id, int(r.accepted), int(r.score), r.doc_title,
+                                     r.doc_body) for r in rows)
+    ranked = _rank(parsed, candidates)
+    return [(row.kind, row.id, round(score, 6))
+            for score, row in ranked[offset:offset + limit]], totals
+
+
+def _load_entries(ids: list[int]) -> dict[int, FaqEntry]:
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        select(FaqEntry).where(FaqEntry.id.in_(ids))
+        .options(joinedload(FaqEntry.group), selectinload(FaqEntry.tags))).unique().all()
+    return {e.id: e for e in found}
 
 
 def _load_questions(ids: list[int]) -> dict[int, Question]:
@@ -626,9 +822,10 @@ def snippet_html(text: str, highlight: frozenset[str], *, size: int = SNIPPET_CH
     return marker.snippet(plain, marker.found(plain), size=size)
 
 
-def _snippets(questions: list[Question], highlight: frozenset[str]) -> dict[int, str]:
+def _snippets(questions: list[Question], highlight: frozenset[str],
+              marker: _Highlighter | None = None) -> dict[int, str]:
     """A snippet per question: from its body, or else from its best matching answer."""
-    marker = _Highlighter(highlight)
+    marker = marker or _Highlighter(highlight)
     result: dict[int, str] = {}
     pending: dict[int, str] = {}
     for question in questions:
@@ -704,24 +901,45 @@ def check_query(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20
     return parsed, filters, group_obj
 
 
-def search(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20) -> SearchResults:
-    """Questions `user` may read that match `q`, best first, one page of them.
+def _types(types) -> tuple[str, ...]:
+    if isinstance(types, str):
+        types = (types,)
+    chosen = tuple(k for k in KINDS if k in set(types or ()))
+    if not chosen or not set(types) <= set(KINDS):
+        raise InvalidInput(fields={"type": _("Choose among question and faq.")})
+    return chosen
+
+
+def search(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20,
+           types=KINDS) -> SearchResults:
+    """Questions and current FAQ entries `user` may read that match `q`, best first, one
+    page of them (an FAQ entry before the threads matching as many of the words).
 
     `q` takes words (partial matches count, ranked), "exact phrases" (required) and
-    -excluded words or -"phrases". Raises InvalidInput (fields q, tag, lang, page,
-    per_page) and NotFound for a group the user may not see.
+    -excluded words or -"phrases"; `types` is some of ("question", "faq"). Raises
+    InvalidInput (fields q, tag, lang, page, per_page, type) and NotFound for a group the
+    user may not see.
     """
+    kinds = _types(types)
     parsed, filters, group_obj = check_query(user, q, group=group, tag=tag, lang=lang,
                                              page=page, per_page=per_page)
-    ranked, total = _ranked_ids(user, parsed, limit=per_page, offset=(page - 1) * per_page,
-                                **filters)
-    questions = _load_questions([i for i, _r in ranked])
-    page_questions = [questions[i] for i, _r in ranked if i in questions]
-    snippets = _snippets(page_questions, parsed.highlight)
-    items = [SearchHit(question=questions[i], rank=r, snippet_html=snippets[i])
-             for i, r in ranked if i in questions]
-    return SearchResults(items=items, total=total, page=page, per_page=per_page,
-                         query=parsed, group=group_obj)
+    ranked, totals = _ranked_ids(user, parsed, limit=per_page, offset=(page - 1) * per_page,
+                                 kinds=kinds, **filters)
+    questions = _load_questions([i for k, i, _r in ranked if k == "question"])
+    entries = _load_entries([i for k, i, _r in ranked if k == "faq"])
+    page_questions = [questions[i] for k, i, _r in ranked if k == "question" and i in questions]
+    marker = _Highlighter(parsed.highlight)
+    snippets = _snippets(page_questions, parsed.highlight, marker)
+    items = []
+    for kind, i, r in ranked:
+        if kind == "question" and i in questions:
+            items.append(SearchHit(question=questions[i], rank=r, snippet_html=snippets[i]))
+        elif kind == "faq" and i in entries:
+            plain = _plain(_faq_snippet_text(entries[i]))
+            items.append(SearchHit(question=None, rank=r, kind="faq", entry=entries[i],
+                                   snippet_html=marker.snippet(plain, marker.found(plain))))
+    return SearchResults(items=items, total=sum(totals.values()), page=page,
+                         per_page=per_page, query=parsed, group=group_obj, totals=totals)
 
 
 def similar_questions(user, title: str, *, limit: int = 5) -> list:
@@ -732,6 +950,6 @@ def similar_questions(user, title: str, *, limit: int = 5) -> list:
     if parsed.empty:
         return []
     limit = max(1, min(int(limit), PER_PAGE_MAX))
-    ranked, _total = _ranked_ids(user, parsed, limit=limit)
-    questions = _load_questions([i for i, _r in ranked])
-    return [questions[i] for i, _r in ranked if i in questions]
+    ranked, _totals = _ranked_ids(user, parsed, limit=limit)
+    questions = _load_questions([i for _k, i, _r in ranked])
+    return [questions[i] for _k, i, _r in ranked if i in questions]

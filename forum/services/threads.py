@@ -9,9 +9,8 @@ from sqlalchemy.orm import defer, joinedload, selectinload
 from forum import permissions
 from forum.errors import InvalidInput, NotFound
 from forum.extensions import db
-from forum.models import LANGUAGES, Group, Post, Question, QuestionTag, Tag
+from forum.models import LANGUAGES, Group, GroupMembership, Post, Question, QuestionTag, Tag
 from forum.models.user import author_columns
-from forum.services.groups import is_member
 from forum.services.inputs import as_id, clean_tag_name
 from forum.services.votes import my_votes
 
@@ -97,6 +96,9 @@ class Thread:
     my_question_vote: int
     is_member: bool
     post_count: int
+    # The reader's membership of the question's group (None: not a member, or anonymous),
+    # for the page's other permission checks without another query.
+    membership: GroupMembership | None = None
 
 
 def load_thread(user, question_id, *, sources: bool = True) -> Thread:
@@ -113,9 +115,12 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
         raise NotFound(_("No such question."))
     question = db.session.scalar(select(Question).where(Question.id == question_id).options(
         joinedload(Question.author), joinedload(Question.group), selectinload(Question.tags)))
-    member = False
+    membership = None
     if question is not None and permissions.is_user(user):
-        member = is_member(user, question.group)
+        membership = db.session.scalar(select(GroupMembership).where(
+            GroupMembership.group_id == question.group_id,
+            GroupMembership.user_id == user.id))
+    member = membership is not None
     if question is None or (question.is_deleted and not permissions.is_moderator(user)) or \
             not permissions.can_view_group(user, question.group, is_member=member):
         raise NotFound(_("No such question."))
@@ -167,4 +172,4 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
     accepted = question.accepted_answer_id
     roots.sort(key=lambda n: (n.post.id != accepted, -n.post.score, n.post.created_at))
     return Thread(question=question, answers=roots, my_question_vote=my_q, is_member=member,
-                  post_count=len(posts))
+                  post_count=len(posts), membership=membership)

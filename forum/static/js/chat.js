@@ -87,7 +87,10 @@
     if (own) { li.classList.add("own"); li.dataset.clientId = m.client_id; }
     if (m.deleted) li.classList.add("deleted");
     const meta = el("p", "msg-meta");
-    if (!m.deleted && m.author) meta.append(el("span", "author", m.author.display_name), " ");
+    if (!m.deleted && m.author) {
+      meta.append(link("/u/" + encodeURIComponent(m.author.username), m.author.display_name,
+                       "author"), " ");
+    }
     const time = el("time", null, when(m.created_at));
     time.dateTime = m.created_at;
     const at = link("/chat/messages/" + m.id, null, "when");
