@@ -331,9 +331,9 @@ def test_faq_search_migration_creates_the_faq_document_set(kind, tmp_path):
             try:
                 upgrade()
                 with db.engine.begin() as conn:
-                    search._write_faq_documents(conn, [
+                    search._write_documents(conn, [
                         {"id": 7, "title": search.normalise("Vaccine carriers"),
-                         "body": search.normalise("Frozen ice packs")}])
+                         "body": search.normalise("Frozen ice packs")}], search.FAQ_DOCS)
                     parsed = search.parse_query("carrier")
                     fts, fts_id, _rank, where = search._match_conditions(
                         conn.dialect.name, parsed, "faq_fts", "entry_id")
