@@ -26,6 +26,7 @@ from forum.groups import bp as groups_bp
 from forum.i18n import install_template_gettext, select_locale
 from forum.live import bp as live_bp
 from forum.main import bp as main_bp
+from forum.moderation import bp as moderation_bp
 from forum.notifications import bp as notifications_bp
 from forum.pagecache import register_page_cache
 from forum.qa import bp as qa_bp
@@ -125,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(follows_bp)
     app.register_blueprint(experts_bp)
     app.register_blueprint(faq_bp)
+    app.register_blueprint(moderation_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(live_bp)

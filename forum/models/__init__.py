@@ -24,6 +24,15 @@ from forum.models.faq import (
     FaqRevision,
 )
 from forum.models.groups import Group, GroupMembership
+from forum.models.moderation import (
+    BANNED_UNTIL,
+    CLOSE_REASONS,
+    FLAG_REASONS,
+    FLAG_TARGETS,
+    AuditEntry,
+    Flag,
+    SearchLog,
+)
 from forum.models.qa import (
     LANGUAGES,
     Post,
@@ -59,6 +68,13 @@ from forum.models.user import (
 )
 
 __all__ = [
+    "BANNED_UNTIL",
+    "CLOSE_REASONS",
+    "FLAG_REASONS",
+    "FLAG_TARGETS",
+    "AuditEntry",
+    "Flag",
+    "SearchLog",
     "FAQ_CONTRIBUTOR_ROLES",
     "FAQ_PIN_SCOPES",
     "FAQ_REVISION_ACTIONS",

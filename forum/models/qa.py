@@ -53,6 +53,17 @@ class Question(db.Model):
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why a moderator closed it (CLOSE_REASONS in forum/models/moderation.py; NULL when the
+    # question was closed before reasons existed), and the question it duplicates.
+    close_reason: Mapped[str | None] = mapped_column(String(20))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questions.id", ondelete="SET NULL"))
+    # A locked thread takes no new answers, replies, votes or edits (moderators excepted).
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hidden by a moderator (soft, reversible): readers see a placeholder, the author sees
+    # the reason; who hid it is in the audit log.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     group: Mapped[Group] = relationship()
@@ -95,6 +106,9 @@ class Post(db.Model):
     score: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hidden by a moderator, as Question.hidden_at.
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hidden_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship()

@@ -61,6 +61,10 @@ class User(UserMixin, db.Model):
                                                    server_default=sa_false())
     routing_paused: Mapped[bool] = mapped_column(Boolean, default=False,
                                                  server_default=sa_false())
+    # Suspended until then: they read but cannot write (a ban is a suspension without end,
+    # stored as BANNED_UNTIL). Why, shown to them; who, in the audit log.
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the owner proved they read mail at `email` (a confirmation or reset link); None

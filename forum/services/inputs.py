@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from forum import permissions
 from forum.errors import InvalidInput, PermissionDenied
+from forum.models import BANNED_UNTIL, utcnow
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 ID_DIGITS = len(str(MAX_ID))  # longer digit strings are refused before int() reads them
@@ -189,3 +190,18 @@ def require_user(user) -> None:
     """Refuse anonymous visitors and deleted accounts: PermissionDenied."""
     if not permissions.is_user(user):
         raise PermissionDenied(_("Log in to do this."))
+
+
+def require_active(user) -> None:
+    """require_user(), and refuse suspended or banned accounts (they read but do not
+    write): PermissionDenied saying until when and why."""
+    require_user(user)
+    until = getattr(user, "suspended_until", None)
+    if until is not None and until > utcnow():
+        if until >= BANNED_UNTIL:
+            message = _("Your account is banned: %(reason)s", reason=user.suspension_reason)
+        else:
+            message = _("Your account is suspended until %(when)s: %(reason)s",
+                        when=until.strftime("%Y-%m-%d %H:%M UTC"),
+                        reason=user.suspension_reason)
+        raise PermissionDenied(message)

@@ -1,0 +1,3 @@
+"""JSON API: flags."""
+
+from forum.api import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""JSON API: moderation."""
+
+from forum.api import bp  # noqa: F401

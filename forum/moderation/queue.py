@@ -1,0 +1,3 @@
+"""queue pages of the moderation blueprint."""
+
+from forum.moderation import bp  # noqa: F401
