@@ -181,6 +181,8 @@ class BaseSettings:
     LIMIT_CHAT_PER_USER = "10/10seconds"
     # Requests to join private groups, per asking user: each one notifies the moderators.
     LIMIT_JOIN_REQUEST_PER_USER = "5/hour;20/day"
+    # Flags raised per member (questions, posts, chat messages, profiles together).
+    LIMIT_FLAG_PER_USER = "10/hour"
 
 
 for _name in dir(BaseSettings):

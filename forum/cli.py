@@ -12,6 +12,7 @@ from forum.services.digests import send_digests
 from forum.services.faq import invite_reviews
 from forum.services.groups import add_member as add_member_service
 from forum.services.groups import create_group as create_group_service
+from forum.services.insight import purge_search_log
 from forum.services.maintenance import rerender_markup
 from forum.services.notifications import remind_to_accept
 from forum.services.reputation import recompute_all
@@ -122,6 +123,12 @@ def rerender(force):
 def rebuild_search():
     """Rebuild the full-text search index of every question and current FAQ entry."""
     click.echo(f"indexed {rebuild_index()} question(s) and the current FAQ entries")
+
+
+@search_cli.command("purge-log")
+def purge_search_log_command():
+    """Delete the search log's rows older than 90 days (meant for cron, once a day)."""
+    click.echo(f"{purge_search_log()} search log row(s) deleted")
 
 
 @notifications_cli.command("remind")

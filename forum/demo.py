@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from forum import mail
 from forum.demo_content import (
     DEMO_FAQ,
+    DEMO_MODERATION,
     DEMO_PASSWORD,
     DEMO_PROFILES,
     DEMO_ROUTED_ASKS,
@@ -25,9 +26,11 @@ from forum.demo_content import (
     JOIN_REQUESTS,
     MEMBERSHIPS,
     QUESTIONS,
+    SPAM_TITLE,
 )
 from forum.extensions import db
 from forum.models import (
+    AuditEntry,
     FaqEntry,
     Group,
     GroupJoinRequest,
@@ -42,7 +45,7 @@ from forum.models import (
     User,
     utcnow,
 )
-from forum.services import faq, follows, routing
+from forum.services import faq, flags, follows, insight, moderation, routing
 from forum.services.accounts import register_user
 from forum.services.groups import (
     add_member,
@@ -84,6 +87,7 @@ def seed_demo(*, only_if_empty: bool = False) -> bool:
         _seed_follows(users)
         _seed_routing(users)
         _seed_faq(users)
+        _seed_moderation(users)
     return True
 
 
@@ -105,7 +109,7 @@ def _seed_routing(users: dict[str, User]) -> None:
     """On recent questions without an accepted answer, the asker asks the top suggested
     people (suggested when the question was asked, as on a live forum)."""
     for spec in QUESTIONS:
-        if spec["days_ago"] > DEMO_ROUTED_WITHIN_DAYS or any(
+        if spec.get("spam") or spec["days_ago"] > DEMO_ROUTED_WITHIN_DAYS or any(
                 answer.get("accepted") for answer in spec.get("answers", [])):
             continue
         question_id = db.session.scalar(select(Question.id).where(
@@ -144,6 +148,37 @@ def _seed_faq(users: dict[str, User]) -> None:
             db.session.execute(update(FaqEntry).where(FaqEntry.id == entry_id).values(
                 reviewed_at=reviewed, promoted_at=reviewed,
                 review_by=(reviewed + timedelta(days=365)).date()))
+
+
+@transactional
+def _seed_moderation(users: dict[str, User]) -> None:
+    """Flags (some settled, some open), the advertisement hidden and its author suspended
+    (audit entries follow from the actions), and searches that found nothing."""
+    if db.session.scalar(select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "suspend")):
+        return
+    curator = users[DEMO_MODERATION["curator"]]
+
+    def question_id(title):
+        return db.session.scalar(select(Question.id).where(Question.title == title))
+
+    for username, kind, title, reason, text in DEMO_MODERATION["flags"]:
+        qid = question_id(title)
+        if kind == "question":
+            flags.flag(users[username], "question", qid, reason, text)
+        else:
+            answer_id = db.session.scalar(
+                select(Post.id).where(Post.question_id == qid, Post.parent_id.is_(None))
+                .order_by(Post.id).limit(1))
+            flags.flag(users[username], "post", answer_id, reason, text)
+    spam_id = question_id(SPAM_TITLE)
+    moderation.hide(curator, "question", spam_id, DEMO_MODERATION["hide_reason"])
+    spam = db.session.scalar(select(Question.author_id).where(Question.id == spam_id))
+    moderation.suspend(curator, db.session.get(User, spam).username,
+                       days=DEMO_MODERATION["suspend_days"],
+                       reason=DEMO_MODERATION["suspend_reason"])
+    for query, found in DEMO_MODERATION["searches"]:
+        insight.log_search(query, found, None, None)
 
 
 def _seed_follows(users: dict[str, User]) -> None:

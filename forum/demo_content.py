@@ -11,6 +11,8 @@ forum/demo.py writes it through the services. Conventions of QUESTIONS:
 """
 
 DEMO_PASSWORD = "tacit-demo-2026"
+# The advertisement the demo's moderators hid (DEMO_MODERATION).
+SPAM_TITLE = "Cheap implants and injectables wholesale, delivery in 48 hours"
 
 # (username, display name, email, role, locale, region, country, organization)
 DEMO_USERS = [
@@ -41,6 +43,8 @@ DEMO_USERS = [
      "Kenya Medical Supplies Authority"),
     ("nasrin", "Dr Nasrin Akter", "nasrin@demo.tacit", "member", "en", "Asia", "Bangladesh",
      "icddr,b Reproductive Health Research"),
+    # An advertiser: flagged, hidden and suspended by the moderators (DEMO_MODERATION).
+    ("pharmadeals", "Pharma Deals", "deals@demo.tacit", "member", "en", "", "", ""),
 ]
 
 # Profiles beyond the account: job title, languages spoken (codes), areas of expertise
@@ -208,6 +212,7 @@ MEMBERSHIPS = {
     "fatou": ["west-africa"],
     "otieno": ["east-africa", "west-africa-anglophone"],
     "nasrin": ["south-asia", "southeast-asia"],
+    "pharmadeals": ["east-africa"],
 }
 
 QUESTIONS = [
@@ -1865,6 +1870,18 @@ méthodes participatives, gestion du temps, respect des participants.
 
 Quelqu'un en a-t-il une à partager ?""",
     },
+    # -- flagged, hidden, its author suspended (DEMO_MODERATION) ----------------------------
+    {
+        "group": "east-africa",
+        "author": "pharmadeals",
+        "days_ago": 1,
+        "lang": "en",
+        "spam": True,
+        "title": SPAM_TITLE,
+        "body": "Best prices on implants and injectables for your clinic, no paperwork. "
+                "Order today, delivery in 48 hours anywhere in Kenya and Uganda.",
+        "tags": ["implants", "injectables"],
+    },
 ]
 
 # The curated FAQ: threads a moderator promoted (their accepted answers), each with a short
@@ -1924,3 +1941,28 @@ DEMO_FAQ = [
 # (routing): the experts see them on their home page and at /routed.
 DEMO_ROUTED_ASKS = 2  # the top N suggested people are asked on each such question
 DEMO_ROUTED_WITHIN_DAYS = 12
+
+
+# What the moderators' views show in the demo: open and settled flags, a hidden
+# advertisement, its author suspended, and searches that found nothing (the knowledge-gap
+# view). Flags: (who, "question" or "answer", question title, reason, text); an "answer"
+# flag is on that question's first answer.
+DEMO_MODERATION = {
+    "flags": [
+        ("joseph", "question", SPAM_TITLE, "spam", ""),
+        ("achieng", "question", SPAM_TITLE, "spam", ""),
+        ("kofi", "question", SPAM_TITLE, "spam", ""),
+        ("siti", "answer", "Youth-friendly services: Saturday clinic or after-school hours?",
+         "expert_review", "Is this still what the national youth guideline recommends?"),
+        ("awa", "question", "Reaching men through boda-boda riders' associations", "other",
+         "The title names a company; is that allowed here?"),
+    ],
+    "curator": "moderator",
+    "hide_reason": "Advertising: this is not a practitioner's question.",
+    "suspend_days": 7,
+    "suspend_reason": "Advertising in the forum, flagged as spam by three members.",
+    # (normalised query, results): zero-result searches practitioners ran.
+    "searches": [("misoprostol stock", 0), ("vasectomy counselling men", 0),
+                 ("implant removal training", 4), ("contraception post-abortum", 0),
+                 ("misoprostol stock", 0)],
+}

@@ -43,15 +43,29 @@ def hidden_group_ids(user):
     return stmt
 
 
+def moderated_group_ids(user):
+    """A subquery of the ids of the groups `user` moderates as a group moderator."""
+    return select(GroupMembership.group_id).where(GroupMembership.user_id == user.id,
+                                                  GroupMembership.role == "moderator")
+
+
 def visible_question_clause(user):
-    """SQL condition on Question: not deleted, in a group `user` may read.
+    """SQL condition on Question: not deleted, in a group `user` may read, and not hidden
+    by a moderator unless `user` wrote it or moderates it (site moderators and admins see
+    hidden questions of the groups they read; group moderators those of their groups).
 
     Written as NOT IN (the few hidden groups) rather than IN (the visible ones), so that
     databases can walk the list's date index instead of sorting every question.
     """
     if is_admin(user):
         return Question.deleted_at.is_(None)
-    return Question.deleted_at.is_(None) & Question.group_id.not_in(hidden_group_ids(user))
+    clause = Question.deleted_at.is_(None) & Question.group_id.not_in(hidden_group_ids(user))
+    if not is_user(user):
+        return clause & Question.hidden_at.is_(None)
+    if is_moderator(user):
+        return clause
+    return clause & or_(Question.hidden_at.is_(None), Question.author_id == user.id,
+                        Question.group_id.in_(moderated_group_ids(user)))
 
 
 def can_view_group(user, group: Group, *, is_member: bool | None = None) -> bool:
@@ -70,9 +84,51 @@ def can_view_group(user, group: Group, *, is_member: bool | None = None) -> bool
 
 
 def can_view_question(user, question: Question) -> bool:
+    """Readers of its group; a deleted question: site moderators and admins; a hidden one:
+    its author and those who moderate its group."""
     if question.is_deleted and not is_moderator(user):
         return False
-    return can_view_group(user, question.group)
+    if not can_view_group(user, question.group):
+        return False
+    if question.hidden_at is not None:
+        return is_author(user, question) or moderates_question(user, question)
+    return True
+
+
+def _membership(user, group_id: int) -> GroupMembership | None:
+    return db.session.scalar(select(GroupMembership).where(
+        GroupMembership.group_id == group_id, GroupMembership.user_id == user.id))
+
+
+def moderates_question(user, question: Question,
+                       membership: GroupMembership | None | bool = False) -> bool:
+    """Whether `user` moderates the question's group (hides, locks, closes, moves it; writes
+    in a locked thread). `membership`: the user's membership of the group when the caller
+    read it (None: not a member); by default it is read here, only when it matters."""
+    if not is_user(user):
+        return False
+    if membership is False:
+        membership = None if is_admin(user) else _membership(user, question.group_id)
+    return can_moderate_group(user, question.group, membership)
+
+
+def moderates_group_id(user, group_id: int | None) -> bool:
+    """Whether `user` moderates the group with this id; None (direct chat rooms, profiles):
+    site moderators and admins only."""
+    if not is_user(user):
+        return False
+    if group_id is None:
+        return is_moderator(user)
+    group = db.session.get(Group, group_id)
+    if group is None:
+        return False
+    membership = None if is_admin(user) else _membership(user, group_id)
+    return can_moderate_group(user, group, membership)
+
+
+def can_suspend(user) -> bool:
+    """Site moderators and admins suspend and ban members (group moderators do not)."""
+    return is_moderator(user)
 
 
 def can_post_in(user, group: Group) -> bool:

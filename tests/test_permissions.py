@@ -17,9 +17,10 @@ from forum.models import (
     Revision,
     Tag,
     User,
+    utcnow,
 )
 from forum.services.accounts import issue_api_token
-from forum.services.groups import request_to_join, set_group_moderator
+from forum.services.groups import create_group, request_to_join, set_group_moderator
 from forum.services.qa import accept_answer
 from forum.services.uow import unit_of_work
 
@@ -74,6 +75,24 @@ def helper_suggested(app, world):
                                   user_id=world["people"]["helper"]["id"], rank=1))
 
 
+def moderated(*, post: bool = False, **values):
+    """A preparation that sets moderation columns ("now": the time) on the question, or on
+    the answer with `post`."""
+    def prepare(app, world):
+        model, ident = (Post, world["answer"]) if post else (Question, world["question"])
+        with app.app_context(), unit_of_work():
+            row = db.session.get(model, ident)
+            for name, value in values.items():
+                setattr(row, name, utcnow() if value == "now" else value)
+    return prepare
+
+
+def second_group(app, world):
+    """A second public group to move the question to."""
+    with app.app_context():
+        create_group(None, "sahel", "Sahel", "Sahel", system=True)
+
+
 # action -> (method, path, body, who "author" is, preparation)
 ACTIONS = {
     "edit question": ("PATCH", "/api/v1/questions/{question}",
@@ -114,6 +133,24 @@ ACTIONS = {
                             "asker", member_asks_to_join),
     "ask experts": ("POST", "/api/v1/questions/{question}/experts",
                     {"usernames": ["helper"]}, "asker", helper_suggested),
+    # Moderator actions (tests/test_moderation_actions.py has their full matrix).
+    "hide question": ("POST", "/api/v1/questions/{question}/hide", {"reason": "Spam"},
+                      "asker", None),
+    "restore question": ("POST", "/api/v1/questions/{question}/restore", None, "asker",
+                         moderated(hidden_at="now")),
+    "lock": ("POST", "/api/v1/questions/{question}/lock", {"reason": "Heated"}, "asker",
+             None),
+    "unlock": ("POST", "/api/v1/questions/{question}/unlock", None, "asker",
+               moderated(locked_at="now")),
+    "close": ("POST", "/api/v1/questions/{question}/close", {"reason": "off_topic"},
+              "asker", None),
+    "reopen": ("POST", "/api/v1/questions/{question}/reopen", None, "asker",
+               moderated(closed_at="now")),
+    "move": ("POST", "/api/v1/questions/{question}/move", {"group": "sahel", "reason": "x"},
+             "asker", second_group),
+    "hide post": ("POST", "/api/v1/posts/{answer}/hide", {"reason": "Spam"}, "helper", None),
+    "restore post": ("POST", "/api/v1/posts/{answer}/restore", None, "helper",
+                     moderated(post=True, hidden_at="now")),
 }
 
 TABLE = [
@@ -202,6 +239,14 @@ TABLE = [
     ("ask experts", "member", 403),
     ("ask experts", "author", 200),
     ("ask experts", "moderator", 200),
+    *((action, who, status) for action in (
+        "hide question", "lock", "unlock", "close", "reopen", "move", "hide post",
+        "restore post") for who, status in (("anonymous", 401), ("member", 403),
+                                            ("author", 403), ("moderator", 200))),
+    # a hidden question is not found by who may not moderate it, but by its author
+    ("restore question", "anonymous", 401),
+    ("restore question", "author", 403),
+    ("restore question", "moderator", 200),
 ]
 
 

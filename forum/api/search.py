@@ -15,6 +15,7 @@ from forum.api.spec import _error_response, _json
 from forum.errors import InvalidInput
 from forum.schemas import question_url
 from forum.services import search as search_service
+from forum.services.insight import log_search
 
 TYPES = ("question", "faq", "user")
 DEFAULT_TYPES = {"question", "faq"}
@@ -80,6 +81,9 @@ def search():
         return jsonify({"items": [], "page": page, "per_page": per_page, "total": 0})
     results = search_service.search(user, q, page=page, per_page=per_page, types=kinds,
                                     **filters)
+    if page == 1:  # paging through a search is not another search
+        log_search(q, results.total, results.group.id if results.group else None,
+                   filters["lang"])
     return jsonify({"items": [hit_json(hit) for hit in results.items], "page": page,
                     "per_page": per_page, "total": results.total})
 

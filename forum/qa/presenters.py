@@ -34,6 +34,7 @@ class PostView:
     replies: list[PostView] = field(default_factory=list)
     indent: int = 0
     placeholder: bool = False
+    hidden: bool = False  # a placeholder for a post a moderator hid
     is_answer: bool = False
     accepted: bool = False
     my_vote: int = 0
@@ -51,6 +52,8 @@ class PostView:
     reply_url: str = ""
     edit_url: str = ""
     delete_url: str = ""
+    moderate_url: str = ""  # moderators of the group: hide or restore (a form page)
+    moderate_label: str = ""
 
     @property
     def form(self) -> bool:
@@ -63,6 +66,7 @@ def post_labels(question: Question) -> dict:
     return {
         "deleted_answer": _("deleted answer"),
         "deleted_reply": _("deleted reply"),
+        "hidden_post": _("hidden by a moderator"),
         "deleted_user": _("deleted user"),
         "expert": _("verified expert"),
         "reputation": _("reputation"),
@@ -89,26 +93,32 @@ def _links() -> dict[str, tuple[str, str]]:
         "reply": link_parts("qa.post_reply"),
         "edit": link_parts("qa.edit_post"),
         "delete": link_parts("qa.delete_post"),
+        "hide": link_parts("moderation.hide_post"),
+        "restore": link_parts("moderation.restore_post"),
     }
 
 
 def present_post(user, node: PostNode, question: Question, now: datetime,
                  links: dict[str, tuple[str, str]] | None = None,
-                 locale: str | None = None) -> PostView:
-    """One post of the thread as the page shows it (its replies are presented by the caller)."""
+                 locale: str | None = None, *, moderates: bool = False) -> PostView:
+    """One post of the thread as the page shows it (its replies are presented by the caller).
+    `moderates`: the reader moderates the question's group (a locked thread stays open to
+    them; they get the hide and restore links)."""
     links = links or _links()
     post = node.post
     is_answer = post.parent_id is None
     view = PostView(
-        post=post, indent=node.indent, placeholder=node.placeholder, is_answer=is_answer,
-        accepted=post.id == question.accepted_answer_id, my_vote=node.my_vote)
+        post=post, indent=node.indent, placeholder=node.placeholder, hidden=node.hidden,
+        is_answer=is_answer, accepted=post.id == question.accepted_answer_id,
+        my_vote=node.my_vote)
     if node.placeholder:
         return view
-    view.can_vote = is_answer and permissions.can_vote(user, post)
-    view.can_accept = (is_answer and not post.is_deleted
+    open_thread = question.locked_at is None or moderates
+    view.can_vote = open_thread and is_answer and permissions.can_vote(user, post)
+    view.can_accept = (open_thread and is_answer and not post.is_deleted
                        and permissions.can_accept(user, question))
-    view.can_edit = permissions.can_edit(user, post)
-    view.can_reply = (not post.is_deleted and not question.is_deleted
+    view.can_edit = open_thread and permissions.can_edit(user, post)
+    view.can_reply = (open_thread and not post.is_deleted and not question.is_deleted
                       and question.closed_at is None)
     if node.reply_to is not None:
         parent = node.reply_to
@@ -134,6 +144,10 @@ def present_post(user, node: PostNode, question: Question, now: datetime,
         view.reply_url = link("reply")
     if view.can_edit:
         view.edit_url, view.delete_url = link("edit"), link("delete")
+    if moderates and not post.is_deleted:
+        before, after = links["hide" if post.hidden_at is None else "restore"]
+        view.moderate_url = f"{before}{pid}{after}"
+        view.moderate_label = _("Hide") if post.hidden_at is None else _("Restore")
     return view
 
 
@@ -145,7 +159,8 @@ def present_thread(user, thread: Thread) -> list[PostView]:
     locale = str(get_locale())
 
     def walk(node: PostNode) -> PostView:
-        view = present_post(user, node, question, now, links, locale)
+        view = present_post(user, node, question, now, links, locale,
+                            moderates=thread.moderates)
         view.replies = [walk(child) for child in node.replies]
         return view
 

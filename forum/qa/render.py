@@ -15,6 +15,7 @@ which the qa blueprint installs for every template.
 from __future__ import annotations
 
 from flask import has_request_context, request, url_for
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from forum.i18n import gettext as _
@@ -83,6 +84,10 @@ def _body(v: PostView, labels: dict) -> str:
         parts.append(f'<p class="accepted-mark">✓ {escape(labels["accepted"])}</p>')
     if p.is_deleted:
         parts.append(f'<p class="deleted-mark">{escape(labels["deleted"])}</p>')
+    if p.hidden_at is not None:  # only its author and moderators get here (placeholder)
+        parts.append(f'<p class="deleted-mark hidden-mark">'
+                     f'{escape(_("Hidden by a moderator: %(reason)s", reason=p.hidden_reason))}'
+                     f'</p>')
     if v.reply_to_id:
         parts.append(f'<p class="reply-to"><a href="#post-{int(v.reply_to_id)}">'
                      f'{escape(v.reply_to_label)}</a></p>')
@@ -96,6 +101,11 @@ def _body(v: PostView, labels: dict) -> str:
     if v.can_edit:
         parts.append(f' · <a href="{escape(v.edit_url)}">{escape(labels["edit"])}</a>'
                      f' · <a href="{escape(v.delete_url)}">{escape(labels["delete"])}</a>')
+    if v.moderate_url:
+        parts.append(f' · <a href="{escape(v.moderate_url)}">{escape(v.moderate_label)}</a>')
+    flag = _flag_link(labels)  # those who moderate the post hide it rather than flag it
+    if flag and not v.moderate_url and p.author_id != flag[0] and not p.is_deleted:
+        parts.append(f' · <a href="{flag[1]}{int(p.id)}{flag[2]}">{flag[3]}</a>')
     if v.can_accept:
         if v.accepted:
             parts.append(f' <button class="link acc" form="pf"'
@@ -110,6 +120,22 @@ def _body(v: PostView, labels: dict) -> str:
     return "".join(parts)
 
 
+_FLAG_MARK = 1987654321  # a marker id, split out of the built URL
+
+
+def _flag_link(labels: dict):
+    """(reader's id, URL before and after the post id, escaped label) of the Flag link for
+    signed-in readers, or None; worked out once per page and kept in `labels`."""
+    if "_flag" not in labels:
+        found = None
+        if has_request_context() and getattr(current_user, "is_authenticated", False):
+            before, _mark, after = url_for("moderation.flag", target_type="post",
+                                           target_id=_FLAG_MARK).partition(str(_FLAG_MARK))
+            found = (current_user.id, escape(before), escape(after), escape(_("Flag")))
+        labels["_flag"] = found
+    return labels["_flag"]
+
+
 def _post(v: PostView, labels: dict, out: list[str]) -> None:
     p = v.post
     classes = f"post indent-{int(v.indent)}"
@@ -119,7 +145,9 @@ def _post(v: PostView, labels: dict, out: list[str]) -> None:
         classes += " deleted"
     out.append(f'<article class="{classes}" id="post-{int(p.id)}" data-post-id="{int(p.id)}" '
                f'data-parent-id="{int(p.parent_id) if p.parent_id else ""}">')
-    if v.placeholder:
+    if v.placeholder and v.hidden:
+        out.append(f'<p class="placeholder">{escape(labels["hidden_post"])}</p>')
+    elif v.placeholder:
         label = labels["deleted_answer"] if v.is_answer else labels["deleted_reply"]
         out.append(f'<p class="placeholder">{escape(label)}</p>')
     else:

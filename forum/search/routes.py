@@ -10,6 +10,7 @@ from forum.schemas import question_url
 from forum.search import bp
 from forum.services import search as search_service
 from forum.services.groups import visible_groups_query
+from forum.services.insight import log_search
 
 PER_PAGE = 20
 MAX_PAGE = 1_000
@@ -40,6 +41,10 @@ def search():
                 lang=form["lang"] or None, page=_page(), per_page=PER_PAGE)
         except InvalidInput as error:
             errors, status = error.fields or {}, error.status
+        else:
+            if results.page == 1:  # paging through a search is not another search
+                log_search(form["q"], results.total, results.group.id if results.group
+                           else None, form["lang"] or None)
 
     def page_url(number: int) -> str:
         args = {key: value for key, value in form.items() if value}

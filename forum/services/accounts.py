@@ -49,7 +49,7 @@ from forum.models import (
 )
 from forum.realtime import registry, session_channel, token_channel, user_channel
 from forum.security import common_passwords, new_token, token_hash
-from forum.services import watchers
+from forum.services import audit, watchers
 from forum.services.inputs import header_text, text
 from forum.services.uow import after_commit, savepoint, transactional, unit_of_work
 
@@ -658,6 +658,8 @@ def authenticate_socket(auth) -> SocketCredential | None:
         if found is None:
             return None
         user, record = found
+        if _suspended(user):
+            return None
         return SocketCredential(user, (token_channel(record.id), user_channel(user.id)),
                                 api_token=token)
     csrf = _auth_value(auth, "csrf")
@@ -671,7 +673,14 @@ def authenticate_socket(auth) -> SocketCredential | None:
     except ValidationError:
         return None
     user, record = found
+    if _suspended(user):
+        return None
     return SocketCredential(user, (session_channel(record.token_hash), user_channel(user.id)))
+
+
+def _suspended(user: User) -> bool:
+    """Suspended and banned accounts read pages but open no socket that could write."""
+    return user.suspended_until is not None and user.suspended_until > utcnow()
 
 
 def socket_credential_user(user_id: int, api_token: str | None) -> User | None:
@@ -681,7 +690,7 @@ def socket_credential_user(user_id: int, api_token: str | None) -> User | None:
         found = token_user(api_token)
     else:
         found = session_user(session.get("sid"), touch=False)
-    if found is None or found[0].id != user_id:
+    if found is None or found[0].id != user_id or _suspended(found[0]):
         return None
     return found[0]
 
@@ -727,5 +736,7 @@ def set_role(actor: User | None, username, role) -> User:
         # An admin reads every private group, a moderator deleted questions: a demotion
         # takes the person's /live sockets out of what they may no longer read.
         after_commit(watchers.end_lost_access, user.id)
+        audit.record(actor, "set_role", "user", user.id, before={"role": user.role},
+                     after={"role": role})
     user.role = role
     return user

@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -220,7 +221,7 @@ def open_direct(user, username) -> tuple[ChatRoom, bool]:
 
     Raises NotFound (no such user) or InvalidInput (yourself).
     """
-    require_user(user)
+    inputs.require_active(user)
     other = get_user_by_username(username)
     if other.id == user.id:
         raise InvalidInput(fields={"username": _("Choose someone other than yourself.")})
@@ -346,7 +347,7 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
     The broadcast is built before the commit and sent after it, so no query runs (and no
     database connection is held) while it goes out.
     """
-    require_user(user)
+    inputs.require_active(user)
     errors: dict = {}
     body = clean_body(body, errors)
     client_id = clean_client_id(client_id, errors)
@@ -445,9 +446,31 @@ def history(user, room_id, *, before=None, after=None, limit=HISTORY_DEFAULT
     if after is not None:
         stmt = stmt.where(ChatMessage.id > after)
         rows = list(db.session.scalars(stmt.order_by(ChatMessage.id).limit(limit + 1)))
-        return rows[:limit], len(rows) > limit
+        return _without_hidden(user, room, rows[:limit]), len(rows) > limit
     rows = list(db.session.scalars(stmt.order_by(ChatMessage.id.desc()).limit(limit + 1)))
-    return list(reversed(rows[:limit])), len(rows) > limit
+    return _without_hidden(user, room, list(reversed(rows[:limit]))), len(rows) > limit
+
+
+def _without_hidden(user, room: ChatRoom, messages: list[ChatMessage]) -> list[ChatMessage]:
+    """The messages as `user` may read them: a message a moderator hid keeps its place, but
+    comes without its text or author to all but its author and the room's moderators (pages,
+    the API and the socket acks all read history through here)."""
+    if not any(m.hidden_at is not None and m.author_id != user.id for m in messages) \
+            or moderates_room(user, room):
+        return messages
+    return [_hidden_copy(m) if m.hidden_at is not None and m.author_id != user.id else m
+            for m in messages]
+
+
+def _hidden_copy(message: ChatMessage) -> ChatMessage:
+    """A detached stand-in for a hidden message: its place, time and mark, nothing it said."""
+    copy = ChatMessage(id=message.id, room_id=message.room_id, author_id=None, author=None,
+                       client_id=message.client_id, body_source="", body_html="",
+                       markup_version=message.markup_version, created_at=message.created_at,
+                       edited_at=None, deleted_at=None, deleted_by_id=None,
+                       promoted_question_id=message.promoted_question_id,
+                       hidden_at=message.hidden_at, hidden_reason="")
+    return copy  # transient: never added to the session, nothing of it is ever written
 
 
 def get_message(user, message_id) -> ChatMessage:
@@ -475,6 +498,29 @@ def may_delete(user, message: ChatMessage) -> bool:
                                           or permissions.is_moderator(user))
 
 
+def moderates_room(user, room: ChatRoom) -> bool:
+    """Whether `user` moderates a room (its group's moderators; direct rooms: site
+    moderators and admins): they see hidden messages and may hide or restore them. Asked
+    once per page and room (kept on the request)."""
+    if not permissions.is_user(user) or room is None:
+        return False
+    key = ("moderates_room", user.id, room.id)
+    known = g.get("chat_moderates")
+    if known is None:
+        known = g.chat_moderates = {}
+    if key not in known:
+        known[key] = permissions.moderates_group_id(user, room.group_id if room.is_group
+                                                    else None)
+    return known[key]
+
+
+def may_see_hidden(user, message: ChatMessage, room: ChatRoom) -> bool:
+    """A message hidden by a moderator is shown to its author and the room's moderators."""
+    return (message.hidden_at is None
+            or (permissions.is_user(user) and message.author_id == user.id)
+            or moderates_room(user, room))
+
+
 def may_promote(user, message: ChatMessage) -> bool:
     """Moderators, or the author of the message that becomes the question."""
     return permissions.is_user(user) and (permissions.is_moderator(user)
@@ -488,6 +534,7 @@ def edit_message(user, message_id, body, *, system: bool = False) -> ChatMessage
     Raises NotFound, PermissionDenied, InvalidInput or RateLimited: an edit counts against
     LIMIT_CHAT_PER_USER like a message (skipped for system work and for an unchanged text).
     """
+    inputs.require_active(user)
     errors: dict = {}
     body = clean_body(body, errors)
     message = get_message(user, message_id)
@@ -520,6 +567,7 @@ def edit_message(user, message_id, body, *, system: bool = False) -> ChatMessage
 def delete_message(user, message_id) -> ChatMessage:
     """Soft-delete a message: its author, or a moderator who may enter its room. Raises
     NotFound or PermissionDenied; deleting twice changes nothing."""
+    inputs.require_active(user)
     message = get_message(user, message_id)
     if not may_delete(user, message):
         raise PermissionDenied(_("You can only delete your own messages."))
@@ -594,7 +642,7 @@ def promote(actor, room_id, question_message_id, answer_message_ids, title, tags
     transaction: the question, its answers and the messages' marks are written together or
     not at all.
     """
-    require_user(actor)
+    inputs.require_active(actor)
     room = get_room(actor, room_id)
     errors: dict = {}
     question_id = id_field(question_message_id, "question_message_id", errors)

@@ -198,6 +198,7 @@ def _contents(members: list[User], settings, period: str, now: datetime):
                Group.name_fr)
         .join(Group, Group.id == Question.group_id)
         .where(Question.deleted_at.is_(None), Question.closed_at.is_(None),
+               Question.hidden_at.is_(None),
                or_(Question.created_at >= since,
                    and_(Question.answer_count == 0, Question.created_at >= oldest)))
         .order_by(Question.id.desc()).limit(2000)).all()

@@ -12,7 +12,7 @@ from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from forum.extensions import db
 from forum.markup import render_markdown
 from forum.models import ChatRoom, Group, GroupJoinRequest, GroupMembership, User, utcnow
-from forum.services import chat, follows, inputs, notifications, watchers
+from forum.services import audit, chat, follows, inputs, notifications, watchers
 from forum.services.accounts import get_user_by_username
 from forum.services.inputs import require_user
 from forum.services.uow import after_commit, savepoint, transactional
@@ -293,7 +293,12 @@ def set_group_moderator(actor: User, slug, username, moderator: bool = True
     membership = membership_of(target, group)
     if membership is None:
         raise NotFound(_("This person is not a member of the group."))
-    membership.role = "moderator" if moderator else "member"
+    role = "moderator" if moderator else "member"
+    if membership.role != role:
+        audit.record(actor, "appoint_group_moderator" if moderator
+                     else "remove_group_moderator", "user", target.id, group_id=group.id,
+                     before={"group_role": membership.role}, after={"group_role": role})
+    membership.role = role
     return membership, target
 
 

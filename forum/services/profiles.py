@@ -30,7 +30,7 @@ from forum.models import (
     UserLanguage,
     utcnow,
 )
-from forum.services import follows
+from forum.services import audit, follows, inputs
 from forum.services.accounts import (
     SUPPORTED_LOCALES,
     clean_text,
@@ -126,6 +126,10 @@ def update_profile(actor: User, user: User, *, display_name=None, locale=None, b
     """
     if actor.id != user.id and not actor.is_admin:
         raise PermissionDenied(_("You can only change your own profile."))
+    if not system and any(value is not None for value in (
+            display_name, bio, languages, expertise, directory_hidden, routing_paused,
+            *details.values())):
+        inputs.require_active(actor)  # suspended: the interface language only
     errors: dict = {}
     unknown = set(details) - set(PROFILE_TEXT_FIELDS)
     if unknown:
@@ -348,6 +352,9 @@ def set_verified(actor, username, verified, note) -> User:
             errors["note"] = _("Use at most %(n)d characters.", n=VERIFIED_NOTE_MAX)
     if errors:
         raise InvalidInput(fields=errors)
+    audit.record(actor, "verify_expert" if verified else "unverify_expert", "user", user.id,
+                 reason=note, before={"verified_expert": bool(user.verified_expert)},
+                 after={"verified_expert": verified})
     user.verified_expert = verified
     user.verified_note = note
     user.verified_by_id = actor.id

@@ -29,7 +29,7 @@ from forum.models import (
 )
 from forum.realtime import live
 from forum.services import follows, inputs, notifications, routing, search
-from forum.services.inputs import TAG_MAX_LEN, as_id, clean_tag_name, require_user
+from forum.services.inputs import TAG_MAX_LEN, as_id, clean_tag_name
 from forum.services.reputation import ACCEPTED_ANSWER, adjust_reputation
 from forum.services.uow import after_commit, transactional
 
@@ -128,6 +128,12 @@ def count_post(user: User) -> None:
     ratelimit.hit("LIMIT_POST_PER_USER", "post", str(user.id))
 
 
+def check_unlocked(user, question: Question) -> None:
+    """Raise Conflict when the thread is locked and `user` does not moderate its group."""
+    if question.locked_at is not None and not permissions.moderates_question(user, question):
+        raise Conflict(_("This thread is locked."))
+
+
 def _check_editing(editor: User, *, system: bool) -> None:
     """Editing rate limit (each edit renders Markdown again); skipped for system work."""
     if not system:
@@ -153,6 +159,9 @@ def get_post(user, post_id) -> Post:
     if post is None or not permissions.can_view_question(user, post.question):
         raise NotFound(_("No such post."))
     if post.is_deleted and not permissions.is_moderator(user):
+        raise NotFound(_("No such post."))
+    if post.hidden_at is not None and not permissions.is_author(user, post) \
+            and not permissions.moderates_question(user, post.question):
         raise NotFound(_("No such post."))
     return post
 
@@ -198,7 +207,7 @@ def ask_question(author: User, *, title, body, group, tags, lang=None, invite=No
     (routing.suggest) and the people `invite` names (usernames) are asked at once. Raises
     InvalidInput (naming fields; `invite` for someone who cannot be asked),
     PermissionDenied, Conflict (duplicate) or RateLimited."""
-    require_user(author)
+    inputs.require_active(author)
     errors: dict = {}
     title = clean_title(title, errors)
     body = clean_body(body, errors)
@@ -244,7 +253,7 @@ def ask_question(author: User, *, title, body, group, tags, lang=None, invite=No
 def post_answer(author: User, question_id, body, *, lang=None, system: bool = False) -> Post:
     """Answer a question. Raises NotFound, InvalidInput, PermissionDenied, Conflict,
     RateLimited."""
-    require_user(author)
+    inputs.require_active(author)
     question = get_question(author, question_id)
     return _create_post(author, question, None, body, lang=lang, system=system)
 
@@ -252,7 +261,7 @@ def post_answer(author: User, question_id, body, *, lang=None, system: bool = Fa
 @transactional
 def post_reply(author: User, parent_id, body, *, lang=None, system: bool = False) -> Post:
     """Reply to an answer or to a reply. Replying to a deleted or missing post: NotFound."""
-    require_user(author)
+    inputs.require_active(author)
     try:
         parent = get_post(author, parent_id)
     except NotFound:
@@ -273,6 +282,7 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
         raise Conflict(_("This question is closed."))
     if not permissions.can_post_in(author, question.group):
         raise NotFound(_("No such question."))
+    check_unlocked(author, question)
     errors: dict = {}
     body = clean_body(body, errors)
     lang = clean_lang(lang, author, errors)
@@ -310,10 +320,11 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
     Raises NotFound, PermissionDenied, InvalidInput or RateLimited (LIMIT_EDIT_PER_USER,
     skipped for system work; an edit that changes nothing does not count).
     """
-    require_user(editor)
+    inputs.require_active(editor)
     question = get_question(editor, question_id)
     if not permissions.can_edit(editor, question):
         raise PermissionDenied(_("You can only edit your own posts."))
+    check_unlocked(editor, question)
     errors: dict = {}
     new_title = clean_title(title, errors) if title is not None else question.title
     new_body = clean_body(body, errors) if body is not None else question.body_source
@@ -355,10 +366,11 @@ def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
     Raises NotFound, PermissionDenied, InvalidInput or RateLimited (LIMIT_EDIT_PER_USER,
     skipped for system work; an edit that changes nothing does not count).
     """
-    require_user(editor)
+    inputs.require_active(editor)
     post = get_post(editor, post_id)
     if not permissions.can_edit(editor, post):
         raise PermissionDenied(_("You can only edit your own posts."))
+    check_unlocked(editor, post.question)
     errors: dict = {}
     body = clean_body(body, errors)
     if errors:
@@ -386,7 +398,7 @@ def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
 @transactional
 def delete_question(actor: User, question_id) -> None:
     """Soft-delete a question; authors and moderators."""
-    require_user(actor)
+    inputs.require_active(actor)
     question = get_question(actor, question_id)
     if not permissions.can_delete(actor, question):
         raise PermissionDenied(_("You can only delete your own posts."))
@@ -401,7 +413,7 @@ def delete_question(actor: User, question_id) -> None:
 @transactional
 def delete_post(actor: User, post_id) -> None:
     """Soft-delete an answer or reply; authors and moderators. Replies keep their context."""
-    require_user(actor)
+    inputs.require_active(actor)
     post = get_post(actor, post_id)
     if not permissions.can_delete(actor, post):
         raise PermissionDenied(_("You can only delete your own posts."))
@@ -433,10 +445,11 @@ def accept_answer(actor: User, question_id, answer_id) -> Question:
     Raises NotFound, PermissionDenied, or InvalidInput when the answer is not an answer of
     this question.
     """
-    require_user(actor)
+    inputs.require_active(actor)
     question = get_question(actor, question_id)
     if not permissions.can_accept(actor, question):
         raise PermissionDenied(_("Only the asker or a moderator can accept an answer."))
+    check_unlocked(actor, question)
     ident = as_id(answer_id)
     answer = db.session.get(Post, ident) if ident else None
     if (answer is None or answer.question_id != question.id or not answer.is_answer
@@ -460,10 +473,11 @@ def accept_answer(actor: User, question_id, answer_id) -> Question:
 @transactional
 def unaccept_answer(actor: User, question_id) -> Question:
     """Withdraw the accepted answer; the asker or a moderator."""
-    require_user(actor)
+    inputs.require_active(actor)
     question = get_question(actor, question_id)
     if not permissions.can_accept(actor, question):
         raise PermissionDenied(_("Only the asker or a moderator can accept an answer."))
+    check_unlocked(actor, question)
     if question.accepted_answer_id is None:
         return question
     previous = db.session.get(Post, question.accepted_answer_id)

@@ -40,7 +40,7 @@ from forum.models import (
 )
 from forum.models.user import author_columns
 from forum.services import notifications
-from forum.services.inputs import as_id, require_user
+from forum.services.inputs import as_id, require_active
 from forum.services.uow import savepoint, transactional
 
 # -- the weights ------------------------------------------------------------------------
@@ -435,7 +435,7 @@ def ask(actor: User, question_id, usernames) -> list[User]:
     Returns everyone asked so far. Raises NotFound, PermissionDenied, Conflict (closed), or
     InvalidInput naming `usernames` (unknown, deleted, paused, the asker, cannot read it, or
     not suggested when the actor is the asker only); nothing is written then."""
-    require_user(actor)
+    require_active(actor)
     question = get_question(actor, question_id)
     membership = _membership(actor, question.group)
     if not permissions.can_ask_experts(actor, question, membership):

@@ -360,7 +360,7 @@ def index_question(question_id: int) -> None:
     """Bring the search document of one question (title, body, answers) up to date.
 
     Runs in the caller's transaction (the caller commits); a deleted or missing question
-    is removed from the index.
+    is removed from the index; answers hidden by a moderator are left out.
     """
     db.session.flush()
     row = db.session.execute(select(Question.title, Question.body_text, Question.deleted_at)
@@ -370,7 +370,7 @@ def index_question(question_id: int) -> None:
         return
     answers = db.session.scalars(
         select(Post.body_text).where(Post.question_id == question_id, _is_answer(Post.parent_id),
-                                     Post.deleted_at.is_(None))
+                                     Post.deleted_at.is_(None), Post.hidden_at.is_(None))
         .order_by(Post.created_at, Post.id)).all()
     title, body = _document(row.title, [row.body_text, *answers])
     _write_documents(db.session.connection(), [{"id": question_id, "title": title,
@@ -840,7 +840,7 @@ def _snippets(questions: list[Question], highlight: frozenset[str],
         rows = db.session.execute(
             select(Post.question_id, Post.body_text)
             .where(Post.question_id.in_(list(pending)), _is_answer(Post.parent_id),
-                   Post.deleted_at.is_(None))
+                   Post.deleted_at.is_(None), Post.hidden_at.is_(None))
             .order_by(Post.question_id, Post.created_at, Post.id)).all()
         for question_id, body_text in rows:
             plain = _plain(body_text)

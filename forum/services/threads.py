@@ -87,6 +87,7 @@ class PostNode:
     reply_to: Post | None = None  # shown as "in reply to @name" when flattened
     my_vote: int = 0
     placeholder: bool = False  # a deleted post kept for its replies' context
+    hidden: bool = False  # hidden by a moderator: a placeholder for this reader
 
 
 @dataclass
@@ -99,6 +100,17 @@ class Thread:
     # The reader's membership of the question's group (None: not a member, or anonymous),
     # for the page's other permission checks without another query.
     membership: GroupMembership | None = None
+    # Whether the reader moderates the question's group (hide, lock, close, move).
+    moderates: bool = False
+
+
+def _hidden_copy(post: Post) -> Post:
+    """A detached stand-in for a hidden post: its place in the thread, nothing it said."""
+    copy = Post(id=post.id, question_id=post.question_id, parent_id=post.parent_id,
+                author_id=None, author=None, depth=post.depth, body_html="", lang=post.lang,
+                score=post.score, created_at=post.created_at, edited_at=None, deleted_at=None,
+                hidden_at=post.hidden_at, hidden_reason="")
+    return copy  # transient: never added to the session, nothing of it is ever written
 
 
 def load_thread(user, question_id, *, sources: bool = True) -> Thread:
@@ -124,6 +136,10 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
     if question is None or (question.is_deleted and not permissions.is_moderator(user)) or \
             not permissions.can_view_group(user, question.group, is_member=member):
         raise NotFound(_("No such question."))
+    moderates = permissions.moderates_question(user, question, membership)
+    if question.hidden_at is not None and not (moderates
+                                               or permissions.is_author(user, question)):
+        raise NotFound(_("No such question."))
     posts = db.session.scalars(
         select(Post).where(Post.question_id == question.id)
         .options(joinedload(Post.author).load_only(*author_columns()),
@@ -142,12 +158,20 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
         elif parent is not None:
             parent.replies.append(node)
 
+    reader_id = user.id if permissions.is_user(user) else None
+
     def prune(node: PostNode) -> bool:
         node.replies = [child for child in node.replies if prune(child)]
         if node.post.is_deleted and not is_moderator:
             if not node.replies:
                 return False
             node.placeholder = True
+        elif (node.post.hidden_at is not None and not moderates
+              and node.post.author_id != reader_id):
+            # Hidden by a moderator: readers see that something was hidden, not what (the
+            # API prints node.post too: it gets a stand-in without text or author).
+            node.placeholder = node.hidden = True
+            node.post = _hidden_copy(node.post)
         return True
 
     roots = [node for node in roots if prune(node)]
@@ -172,4 +196,4 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
     accepted = question.accepted_answer_id
     roots.sort(key=lambda n: (n.post.id != accepted, -n.post.score, n.post.created_at))
     return Thread(question=question, answers=roots, my_question_vote=my_q, is_member=member,
-                  post_count=len(posts), membership=membership)
+                  post_count=len(posts), membership=membership, moderates=moderates)

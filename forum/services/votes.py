@@ -13,7 +13,8 @@ from forum.errors import Conflict, InvalidInput, PermissionDenied
 from forum.extensions import db
 from forum.models import Post, PostVote, Question, QuestionVote
 from forum.realtime import live
-from forum.services.qa import get_post, get_question
+from forum.services.inputs import require_active
+from forum.services.qa import check_unlocked, get_post, get_question
 from forum.services.reputation import adjust_reputation, vote_reputation
 from forum.services.uow import after_commit, lock_for_write, savepoint, transactional
 
@@ -96,6 +97,8 @@ def vote_post(user, post_id, value) -> tuple[int, int]:
 
 
 def _check(user, item: Question | Post) -> None:
+    require_active(user)
+    check_unlocked(user, item if isinstance(item, Question) else item.question)
     if item.author_id == user.id:
         raise PermissionDenied(_("You cannot vote on your own post."))
     if not permissions.can_vote(user, item):
