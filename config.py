@@ -183,6 +183,9 @@ class BaseSettings:
     LIMIT_JOIN_REQUEST_PER_USER = "5/hour;20/day"
     # Flags raised per member (questions, posts, chat messages, profiles together).
     LIMIT_FLAG_PER_USER = "10/hour"
+    # Votes (questions and answers together, un-votes included) per member: enough to go
+    # through a long thread, not enough for a script to push a score.
+    LIMIT_VOTE_PER_USER = "30/minute;300/day"
 
 
 for _name in dir(BaseSettings):

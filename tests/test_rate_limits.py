@@ -310,3 +310,27 @@ def test_chat_edits_count_against_the_chat_limit(app, make_user, group, join, ap
         with pytest.raises(RateLimited):
             chat.send_message(user, room.id, "And closes at 5.", "c2")
         chat.edit_message(user, message.id, "Clinic opens at 7.", system=True)
+
+
+@pytest.mark.parametrize("app_config", [{"LIMIT_VOTE_PER_USER": "3/minute"}])
+def test_votes_past_the_limit_are_429_with_when_to_retry_and_change_nothing(
+        app, api, make_user, group, make_question, make_post, app_config):
+    asker = make_user("asker")
+    helper = make_user("helper")
+    make_user("voter")
+    question = make_question(asker, group)
+    answers = [make_post(helper, question_id=question, body=f"Answer number {n}.")
+               for n in range(4)]
+    api.login("voter", "correct horse battery")
+    statuses = [api.put(f"/api/v1/posts/{answer}/vote", {"value": 1}).status_code
+                for answer in answers[:3]]
+    assert statuses == [200, 200, 200]
+    refused = api.put(f"/api/v1/posts/{answers[3]}/vote", {"value": 1})
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    # Question votes count against the same limit; nothing was recorded past it.
+    assert api.put(f"/api/v1/questions/{question}/vote", {"value": 1}).status_code == 429
+    with app.app_context():
+        assert db.session.get(Post, answers[3]).score == 0
+        assert [db.session.get(Post, a).score for a in answers[:3]] == [1, 1, 1]

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from forum import permissions
+from forum import permissions, ratelimit
 from forum.errors import Conflict, InvalidInput, PermissionDenied
 from forum.extensions import db
 from forum.models import Post, PostVote, Question, QuestionVote
@@ -97,12 +97,15 @@ def vote_post(user, post_id, value) -> tuple[int, int]:
 
 
 def _check(user, item: Question | Post) -> None:
+    """Who may vote on `item`; a vote that may be cast counts against LIMIT_VOTE_PER_USER
+    (RateLimited, 429 with when to retry)."""
     require_active(user)
     check_unlocked(user, item if isinstance(item, Question) else item.question)
     if item.author_id == user.id:
         raise PermissionDenied(_("You cannot vote on your own post."))
     if not permissions.can_vote(user, item):
         raise PermissionDenied(_("You cannot vote on this."))
+    ratelimit.hit("LIMIT_VOTE_PER_USER", "vote", str(user.id))
 
 
 def my_votes(user, *, question_id: int, post_ids) -> tuple[int, dict[int, int]]:
