@@ -186,6 +186,14 @@ class BaseSettings:
     # Votes (questions and answers together, un-votes included) per member: enough to go
     # through a long thread, not enough for a script to push a score.
     LIMIT_VOTE_PER_USER = "30/minute;300/day"
+    # New-member limits (forum/services/trust.py, docs/moderation.md): they apply while an
+    # account is younger than NEW_MEMBER_HOURS, has no accepted answer and has less than
+    # NEW_MEMBER_REPUTATION points; moderators, admins and verified experts never have them.
+    NEW_MEMBER_HOURS = 24  # how long an account counts as new
+    NEW_MEMBER_REPUTATION = 10  # this much reputation (public or private) lifts them early
+    NEW_MEMBER_MAX_LINKS = 2  # links per question, answer, reply or chat message (edits too)
+    NEW_MEMBER_QUESTIONS_PER_DAY = 3  # questions asked in the last 24 hours
+    NEW_MEMBER_POSTS_PER_DAY = 10  # answers and replies together in the last 24 hours
 
 
 for _name in dir(BaseSettings):

@@ -10,6 +10,7 @@ import re
 import secrets
 import shutil
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -24,11 +25,12 @@ os.environ.setdefault("FORUM_TEST_RUN_ID", RUN_ID)
 from config import TestConfig  # noqa: E402
 from forum import create_app  # noqa: E402
 from forum.extensions import db  # noqa: E402
-from forum.models import User  # noqa: E402
+from forum.models import User, utcnow  # noqa: E402
 from forum.services import search  # noqa: E402
 from forum.services.accounts import register_user  # noqa: E402
 from forum.services.groups import add_member, create_group, join_group  # noqa: E402
 from forum.services.qa import ask_question, post_answer, post_reply  # noqa: E402
+from forum.services.uow import unit_of_work  # noqa: E402
 from tests.browser_support import browser, new_context  # noqa: E402,F401  (shared fixtures)
 from tests.helpers import PG_ADMIN_URL, ApiClient, Outbox, PageClient, pg_reachable  # noqa: E402
 
@@ -215,6 +217,9 @@ def make_user(app):
             user = register_user(username, email or f"{username}@example.org", password,
                                  display_name, role=role, locale=locale, system=True,
                                  email_confirmed=email_confirmed)
+            # Older than a day: past the new-member limits (tests/test_trust.py sets them).
+            with unit_of_work():
+                db.session.get(User, user.id).created_at = utcnow() - timedelta(days=30)
             return user.id
 
     return make

@@ -7,6 +7,7 @@ bp = Blueprint("api", __name__)
 from forum.api import (  # noqa: E402,F401
     chat,
     experts,
+    exports,
     faq,
     flags,
     follows,

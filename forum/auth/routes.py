@@ -1,6 +1,7 @@
 """Account pages: thin views that call forum.services.accounts."""
 
 from flask import (
+    Response,
     abort,
     current_app,
     flash,
@@ -29,8 +30,9 @@ from forum.auth.forms import (
 )
 from forum.errors import AccountLocked, ServiceError
 from forum.i18n import select_locale
+from forum.models import utcnow
 from forum.pages import ConfirmForm, apply_errors, check_form, error_headers, me
-from forum.services import accounts, profiles, registration
+from forum.services import accounts, exports, profiles, registration, trust
 from forum.web import safe_next
 
 
@@ -220,11 +222,26 @@ def logout():
 @login_required
 def account():
     g.no_store = True
+    user = current_user._get_current_object()
     return render_template(
         "auth/account.html",
         profile_form=ProfileForm(locale=current_user.locale or select_locale()),
         password_form=PasswordForm(),
+        new_member_until=trust.new_member_until(user) if trust.is_new_member(user) else None,
     )
+
+
+@bp.route("/account/export", methods=["GET"])
+@login_required
+def export_my_data():
+    """The signed-in person's own data as a JSON download (forum.services.exports)."""
+    user = current_user._get_current_object()
+    data = exports.personal_export(user)
+    response = Response(exports.dump(data), mimetype="application/json")
+    filename = f"tacit-{user.username}-{utcnow().date().isoformat()}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/account/confirm-email", methods=["POST"])

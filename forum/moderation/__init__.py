@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("moderation", __name__)
 
-from forum.moderation import actions, insight, queue  # noqa: E402,F401
+from forum.moderation import actions, exports, insight, queue  # noqa: E402,F401

@@ -41,7 +41,7 @@ from forum.realtime import chat as chat_emits
 from forum.realtime import presence, registry
 from forum.schemas import message_json
 from forum.security import token_hash
-from forum.services import inputs, notifications, qa
+from forum.services import inputs, notifications, qa, trust
 from forum.services.accounts import get_user_by_username
 from forum.services.inputs import as_id, id_field, require_user
 from forum.services.uow import (
@@ -362,6 +362,7 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
         after_commit(chat_emits.chat_message_again, original)
         return original, False
     if not system:
+        trust.check_links(user, body)  # new members: at most 2 links (no query otherwise)
         _rate_limit(user)
     mentions = notifications.find_mentions(body)  # no query unless it names someone
     rendered = render_markdown(body, mentions=mentions.links)
@@ -547,6 +548,7 @@ def edit_message(user, message_id, body, *, system: bool = False) -> ChatMessage
     if body == message.body_source:
         return message
     if not system:
+        trust.check_links(user, body)
         _rate_limit(user)
     mentions = notifications.find_mentions(body)
     rendered = render_markdown(body, mentions=mentions.links)

@@ -28,7 +28,7 @@ from forum.models import (
     utcnow,
 )
 from forum.realtime import live
-from forum.services import follows, inputs, notifications, routing, search
+from forum.services import follows, inputs, notifications, routing, search, trust
 from forum.services.inputs import TAG_MAX_LEN, as_id, clean_tag_name
 from forum.services.reputation import ACCEPTED_ANSWER, adjust_reputation
 from forum.services.uow import after_commit, transactional
@@ -226,6 +226,8 @@ def ask_question(author: User, *, title, body, group, tags, lang=None, invite=No
                                    errors)
     if errors:
         raise InvalidInput(fields=errors)
+    if not system:
+        trust.check_new_member_post(author, body, kind="question")
     _check_posting(author, body, system=system)
     mentions = notifications.find_mentions(body)
     rendered = render_markdown(body, mentions=mentions.links)
@@ -288,6 +290,8 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
     lang = clean_lang(lang, author, errors)
     if errors:
         raise InvalidInput(fields=errors)
+    if not system:
+        trust.check_new_member_post(author, body, kind="reply" if parent else "answer")
     _check_posting(author, body, system=system)
     mentions = notifications.find_mentions(body)
     rendered = render_markdown(body, mentions=mentions.links)
@@ -334,6 +338,8 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
     old_names = [t.name for t in question.tags]
     if (new_title, new_body, names) == (question.title, question.body_source, old_names):
         return question
+    if not system and new_body != question.body_source:
+        trust.check_links(editor, new_body)
     _check_editing(editor, system=system)
     now = utcnow()
     mentioned: set[int] = set()
@@ -377,6 +383,8 @@ def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
         raise InvalidInput(fields=errors)
     if body == post.body_source:
         return post
+    if not system:
+        trust.check_links(editor, body)
     _check_editing(editor, system=system)
     mentions = notifications.find_mentions(body)
     rendered = render_markdown(body, mentions=mentions.links)
