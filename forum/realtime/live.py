@@ -28,6 +28,16 @@ def question_updated(question) -> None:
     _emit("question_updated", {"question": question_json(question)}, question.id)
 
 
+def post_payload_updated(payload: dict, question_id: int) -> None:
+    """A post as the service chose to show it (a hidden one without text or author)."""
+    _emit("post_updated", {"post": payload}, question_id)
+
+
+def question_payload_updated(payload: dict, question_id: int) -> None:
+    """A question as the service chose to show it (a hidden one without its text)."""
+    _emit("question_updated", {"question": payload}, question_id)
+
+
 def score_changed(question_id: int, post_id: int | None, score: int) -> None:
     """A lighter event for votes: the new score of the question or of one answer."""
     _emit("score_changed", {"question_id": question_id, "post_id": post_id, "score": score},

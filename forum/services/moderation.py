@@ -170,7 +170,7 @@ def _announce_message(message_id: int, payload: dict, room_id: int) -> None:
 
 
 def _announce_post(payload: dict, question_id: int) -> None:
-    live._emit("post_updated", {"post": payload}, question_id)
+    live.post_payload_updated(payload, question_id)
 
 
 def _announce_question(question: Question) -> None:
@@ -179,7 +179,7 @@ def _announce_question(question: Question) -> None:
     else:  # its readers learn that it changed, not what it says
         data = question_json(question)
         data.update(hidden=True, title="", body_html="", author=None)
-        live._emit("question_updated", {"question": data}, question.id)
+        live.question_payload_updated(data, question.id)
 
 
 # -- hide and restore -------------------------------------------------------------------
