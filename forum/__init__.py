@@ -13,6 +13,7 @@ from werkzeug.wsgi import get_host
 
 from config import Config
 from forum import models, redis  # noqa: F401  (models: register every table)
+from forum.admin import bp as admin_bp
 from forum.api import bp as api_bp
 from forum.auth import bp as auth_bp
 from forum.chat import bp as chat_bp
@@ -127,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(experts_bp)
     app.register_blueprint(faq_bp)
     app.register_blueprint(moderation_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(live_bp)

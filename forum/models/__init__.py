@@ -43,6 +43,7 @@ from forum.models.qa import (
     Revision,
     Tag,
 )
+from forum.models.site import REGISTRATION_MODES, Invitation, SiteSettings
 from forum.models.social import (
     DIGEST_PERIODS,
     FOLLOW_LEVELS,
@@ -92,6 +93,9 @@ __all__ = [
     "UserExpertise",
     "UserLanguage",
     "language_name",
+    "REGISTRATION_MODES",
+    "Invitation",
+    "SiteSettings",
     "DIGEST_PERIODS",
     "FOLLOW_LEVELS",
     "FOLLOW_TARGETS",

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.extensions import db
@@ -26,6 +27,9 @@ class Group(db.Model):
     description_fr_html: Mapped[str] = mapped_column(Text, default="")
     markup_version: Mapped[int] = mapped_column(Integer, default=0)
     private: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Pre-moderation: a new member's first questions and answers wait for a moderator.
+    premoderate_new_members: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                          server_default=sa_false())
     # Counters kept by the services with atomic UPDATEs, so lists need no COUNT per row.
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     question_count: Mapped[int] = mapped_column(Integer, default=0)

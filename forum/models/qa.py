@@ -64,6 +64,9 @@ class Question(db.Model):
     # the reason; who hid it is in the audit log.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Held for a moderator's approval (a new member's first post in a group that
+    # pre-moderates): hidden_at is set too, so every reader's filter already leaves it out.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     group: Mapped[Group] = relationship()
@@ -109,6 +112,8 @@ class Post(db.Model):
     # Hidden by a moderator, as Question.hidden_at.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Held for approval, as Question.held_at.
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     author: Mapped[User | None] = relationship()
