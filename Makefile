@@ -10,7 +10,7 @@ FLASK := $(BIN)/flask --app wsgi
 LOCK_OPTIONS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	--no-emit-find-links
 
-.PHONY: lock run test serve require-base-url install install-serve install-test translations lint bench bench-chat clean
+.PHONY: lock run test serve static require-base-url install install-serve install-test translations lint bench bench-chat bench-pages search-eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,8 +58,14 @@ run: install
 serve: require-base-url install-serve
 	$(FLASK) db upgrade
 	$(FLASK) markup rerender
+	$(FLASK) static compress
 	FORUM_ASYNC_MODE=gevent exec $(BIN)/gunicorn --worker-class gevent --workers 1 \
 	  --no-control-socket --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+# <file>.gz and <file>.br beside each text file of forum/static (nginx's gzip_static; the
+# app serves them too). Files that did not change are left alone.
+static: install
+	$(FLASK) static compress
 
 require-base-url:
 	@if [ -z "$$FORUM_BASE_URL" ]; then \
@@ -99,6 +105,15 @@ bench: install-serve
 bench-chat: install-serve
 	$(BIN)/python bench/chat_fanout.py
 	$(BIN)/python bench/chat_soak.py
+
+# Search quality: hit@1, hit@5 and MRR per kind of query (tests/search_eval, docs/search.md),
+# on SQLite and a throw-away PostgreSQL database at 127.0.0.1:5432.
+search-eval: install-test
+	$(BIN)/python -m tests.search_eval --postgresql
+
+# First Contentful Paint and page weight in Chromium under slow-4G throttling (docs/performance.md).
+bench-pages: install-test
+	$(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) forum/translations/*/LC_MESSAGES/*.mo

@@ -106,8 +106,22 @@ class Config:
         self.SMTP_URL = os.environ.get("FORUM_SMTP_URL") or None
         self.MAIL_FROM = os.environ.get("FORUM_MAIL_FROM", "Tacit <no-reply@localhost>")
         self.OUTBOX_DIR = os.environ.get("FORUM_OUTBOX_DIR") or str(instance_dir / "outbox")
+        # Attachments (docs/attachments.md): where the files live, and the limits.
+        self.UPLOAD_DIR = os.environ.get("FORUM_UPLOAD_DIR") or str(instance_dir / "uploads")
+        self.ATTACH_MAX_BYTES = max(1, int(os.environ.get("FORUM_ATTACH_MAX_BYTES",
+                                                          str(10 * 1024 * 1024))))
+        self.ATTACH_MAX_PER_POST = max(0, int(os.environ.get("FORUM_ATTACH_MAX_PER_POST", "5")))
+        self.ATTACH_USER_QUOTA_BYTES = max(0, int(os.environ.get(
+            "FORUM_ATTACH_USER_QUOTA_BYTES", str(200 * 1024 * 1024))))
+        self.ATTACH_SITE_QUOTA_BYTES = max(0, int(os.environ.get(
+            "FORUM_ATTACH_SITE_QUOTA_BYTES", str(20 * 1024 ** 3))))
         # Seconds between queueing a mail and its delivery on the mail worker (forum/mail.py).
         self.MAIL_DELAY = float(os.environ.get("FORUM_MAIL_DELAY", "0.25"))
+        # Reply by email (docs/mail-in.md): notification mails about a thread carry
+        # Reply-To: reply+<token>@REPLY_DOMAIN; none (the default) turns it off. A reply
+        # address works for REPLY_TOKEN_DAYS days after its mail was sent.
+        self.REPLY_DOMAIN = (os.environ.get("FORUM_REPLY_DOMAIN") or "").strip().lower() or None
+        self.REPLY_TOKEN_DAYS = max(1, int(os.environ.get("FORUM_REPLY_TOKEN_DAYS", "30")))
         self.HTTPS = _flag("FORUM_HTTPS", False)
         # Links in mail are built on BASE_URL, never on a request's Host header; requests
         # for other hosts (plus FORUM_TRUSTED_HOSTS) are refused with 400. `make serve`
@@ -118,6 +132,18 @@ class Config:
         # Behind n proxies that set X-Forwarded-For and X-Forwarded-Proto: per-IP limits then
         # see the client's address (werkzeug's ProxyFix; 0, the default, trusts no header).
         self.PROXY_FIX = max(0, int(os.environ.get("FORUM_PROXY_FIX", "0") or 0))
+        # Prometheus metrics (forum/metrics.py): off; HOST:PORT, a listener of each process's
+        # own that the proxy never forwards; or `endpoint`, the forum's /metrics answered only
+        # to `Authorization: Bearer FORUM_METRICS_TOKEN`.
+        self.METRICS = os.environ.get("FORUM_METRICS", "off")
+        self.METRICS_TOKEN = os.environ.get("FORUM_METRICS_TOKEN") or None
+        # `json`: log records and one access line per request as JSON objects, one a line.
+        self.LOG_FORMAT = os.environ.get("FORUM_LOG_FORMAT", "text").strip().lower()
+        if self.LOG_FORMAT not in ("text", "json"):
+            raise ValueError(f"FORUM_LOG_FORMAT must be text or json, not {self.LOG_FORMAT!r}")
+        # A server process refuses to start when the database or Redis does not answer or
+        # the migrations are behind (forum/services/preflight.py); 0 skips the checks.
+        self.STARTUP_CHECKS = _flag("FORUM_STARTUP_CHECKS", True)
         self.SESSION_COOKIE_SECURE = self.HTTPS
         self.PREFERRED_URL_SCHEME = "https" if self.HTTPS else "http"
 
@@ -194,6 +220,10 @@ class BaseSettings:
     NEW_MEMBER_MAX_LINKS = 2  # links per question, answer, reply or chat message (edits too)
     NEW_MEMBER_QUESTIONS_PER_DAY = 3  # questions asked in the last 24 hours
     NEW_MEMBER_POSTS_PER_DAY = 10  # answers and replies together in the last 24 hours
+    # Pre-moderation (forum/services/premoderation.py): in a group that checks newcomers, a
+    # member's questions, answers and replies wait for a moderator until this many of theirs
+    # are published there.
+    PREMODERATE_FIRST_POSTS = 2
 
 
 for _name in dir(BaseSettings):
@@ -222,6 +252,10 @@ class TestConfig(Config):
         # The test client asks for http://localhost/: links in mail point there too.
         self.BASE_URL = _base_url(overrides.pop("BASE_URL", "http://localhost"))
         self.TRUSTED_HOSTS = overrides.pop("TRUSTED_HOSTS", trusted_hosts(self.BASE_URL))
+        # The test apps are built on databases made by create_all (no alembic revision).
+        self.STARTUP_CHECKS = overrides.pop("STARTUP_CHECKS", False)
+        self.METRICS = overrides.pop("METRICS", "off")
+        self.LOG_FORMAT = overrides.pop("LOG_FORMAT", "text")
         if database_url:
             self.SQLALCHEMY_DATABASE_URI = _normalise_database_url(database_url)
         for key, value in overrides.items():

@@ -278,6 +278,7 @@ def build(path: Path, questions: int, posts: int, *, log=print) -> dict:
     marker_path(path).unlink(missing_ok=True)
     config = Config()
     config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp}"
+    config.STARTUP_CHECKS = False  # the schema is made below (upgrade)
     app = create_app(config)
     started = time.perf_counter()
     with app.app_context():

@@ -3,7 +3,9 @@
 import importlib.util
 import json
 import logging
+import sys
 
+import click
 from flask import Flask, g, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import SecurityError
@@ -12,9 +14,10 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_host
 
 from config import Config
-from forum import models, redis  # noqa: F401  (models: register every table)
+from forum import metrics, models, redis  # noqa: F401  (models: register every table)
 from forum.admin import bp as admin_bp
 from forum.api import bp as api_bp
+from forum.attachments import bp as attachments_bp
 from forum.auth import bp as auth_bp
 from forum.chat import bp as chat_bp
 from forum.cli import register_cli
@@ -32,7 +35,10 @@ from forum.notifications import bp as notifications_bp
 from forum.pagecache import register_page_cache
 from forum.qa import bp as qa_bp
 from forum.search import bp as search_bp
-from forum.services import uow  # the SQLite transaction listeners, with the unit of work
+from forum.services import (
+    preflight,
+    uow,  # the SQLite transaction listeners, with the unit of work
+)
 from forum.services.accounts import session_user
 from forum.web import register_web_hooks
 
@@ -47,6 +53,8 @@ def create_app(config_class=Config, **config_args) -> Flask:
 
     _configure_logging(app)
     _init_extensions(app)
+    _check_startup(app)
+    metrics.install(app)
     _register_blueprints(app)
     # Socket.IO last: the blueprints above imported their event handlers, and init_app
     # must see them, or a second app in the same process would have none.
@@ -62,10 +70,27 @@ def create_app(config_class=Config, **config_args) -> Flask:
 
 
 def _configure_logging(app: Flask) -> None:
-    if not app.debug and not app.testing:
+    if app.config.get("LOG_FORMAT") == "json":
+        metrics.install_json_logs(app)
+    elif not app.debug and not app.testing:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+
+
+def _check_startup(app: Flask) -> None:
+    """Stop a server process with one clear line when it could not serve (the database or
+    Redis unreachable, migrations behind). Not on the command line, where `flask db
+    upgrade` is how migrations catch up and `flask check` runs the same checks."""
+    if not app.config.get("STARTUP_CHECKS") or app.testing or \
+            click.get_current_context(silent=True) is not None:
+        return
+    with app.app_context():
+        problems = preflight.problems()
+    if problems:
+        for problem in problems:
+            print(f"tacit: cannot start: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(3)
 
 
 def _init_extensions(app: Flask) -> None:
@@ -127,6 +152,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(follows_bp)
     app.register_blueprint(experts_bp)
     app.register_blueprint(faq_bp)
+    app.register_blueprint(attachments_bp)
     app.register_blueprint(moderation_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)

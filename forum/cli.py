@@ -1,11 +1,17 @@
-"""Command-line tools: `flask --app wsgi users ...` and `flask --app wsgi demo seed`."""
+"""Command-line tools: `flask --app wsgi users ...`, `flask --app wsgi demo seed`, the
+operator's `backup PATH`, `restore PATH` and `check`, and `mail receive` (an MTA's pipe)."""
+
+import logging
+import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from forum.demo import print_logins, seed_demo
 from forum.errors import ServiceError
+from forum.services import backup as backup_service
+from forum.services import preflight
 from forum.services.accounts import register_user
 from forum.services.accounts import set_role as set_role_service
 from forum.services.digests import send_digests
@@ -13,8 +19,10 @@ from forum.services.faq import invite_reviews
 from forum.services.groups import add_member as add_member_service
 from forum.services.groups import create_group as create_group_service
 from forum.services.insight import purge_search_log
+from forum.services.mail_in import receive as receive_mail
 from forum.services.maintenance import rerender_markup
 from forum.services.notifications import remind_to_accept
+from forum.services.reply_tokens import EX_TEMPFAIL
 from forum.services.reputation import recompute_all
 from forum.services.search import rebuild_index
 
@@ -27,6 +35,7 @@ search_cli = AppGroup("search", help="The full-text search index.")
 notifications_cli = AppGroup("notifications", help="Notifications in the app.")
 digests_cli = AppGroup("digests", help="Email digests.")
 faq_cli = AppGroup("faq", help="The curated FAQ.")
+mail_cli = AppGroup("mail", help="Reply by email.")
 
 
 def _fail(error: ServiceError) -> None:
@@ -163,7 +172,84 @@ def invite_faq_reviews():
     click.echo(f"{invite_reviews()} FAQ entr(y/ies) with invitations")
 
 
+@mail_cli.command("receive")
+@click.option("--recipient", "recipients", multiple=True,
+              help="The envelope recipient (Postfix pipe: ${recipient}); else the reply "
+                   "address is looked for in Delivered-To, X-Original-To, To and Cc.")
+def receive_mail_command(recipients):
+    """Read one mail on standard input and post it as the reply it answers (docs/mail-in.md).
+    Exit status 0 when posted (or posted before: an MTA's retry), 67 for an unknown, forged
+    or expired reply address, 77 for a sender or member not allowed to post there, 65 when
+    refused otherwise (an automatic reply, an empty reply, the forum's limits), 75 for a
+    failure of ours (the MTA retries later); one line says why."""
+    try:
+        result = receive_mail(sys.stdin.buffer.read(), recipients=list(recipients))
+    except Exception as error:  # the database down, say: the MTA keeps the mail and retries
+        logging.getLogger("tacit.mail_in").exception("mail receive failed")
+        click.echo(f"temporary failure: {type(error).__name__}", err=True)
+        raise SystemExit(EX_TEMPFAIL) from None
+    click.echo(result.line, err=result.status != 0)
+    if result.status:
+        raise SystemExit(result.status)
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path):
+    """Write a consistent backup (database, secret key, mail outbox, manifest) to PATH, a
+    tar file, while the forum keeps serving (docs/operations.md)."""
+    try:
+        report = backup_service.backup(path)
+    except ServiceError as error:
+        _fail(error)
+    manifest = report.manifest
+    size = report.path.stat().st_size
+    click.echo(f"backup of the {manifest['database']} database at revision "
+               f"{manifest['schema_revision']} written to {report.path} ({size:,} bytes, "
+               f"{len(manifest['files'])} file(s))")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore_command(path):
+    """Restore a backup made by `backup` into the configured database, which must be empty
+    (stop the forum first), and put its secret key and outbox back."""
+    try:
+        report = backup_service.restore(path)
+    except ServiceError as error:
+        _fail(error)
+    manifest = report.manifest
+    click.echo(f"restored the {manifest['database']} backup of {manifest['created_at']} "
+               f"(forum {manifest['forum_version']}, revision {manifest['schema_revision']}) "
+               f"and {len(report.restored_files)} instance file(s)")
+    revision, head = manifest["schema_revision"], preflight.code_head()
+    if revision and revision not in preflight.known_revisions():
+        click.echo(f"the backup is at migration {revision}, which this code does not know: "
+                   f"check out the release that made it (forum {manifest['forum_version']})")
+    elif revision != head:
+        click.echo(f"the code's migrations are at {head}: run `flask --app wsgi db upgrade` "
+                   "before starting the forum")
+
+
+@click.command("check")
+@with_appcontext
+def check_command():
+    """Check what a server needs at startup (the database and Redis answer, migrations are
+    at the code's head); exits 1 with one line per problem."""
+    problems = preflight.problems()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("ok: database, Redis and migrations are ready")
+
+
 def register_cli(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(check_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(groups_cli)
@@ -173,3 +259,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(notifications_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(faq_cli)
+    app.cli.add_command(mail_cli)

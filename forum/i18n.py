@@ -1,8 +1,21 @@
-"""Interface language: the user's setting, then ?lang=, then the footer choice, then the browser."""
+"""Interface language: the user's setting, then ?lang=, then the footer choice, then the
+browser, then the site's default language (an admin's choice, forum.services.site)."""
 
 from flask import current_app, g, request, session
 from flask_babel import get_translations
 from flask_login import current_user
+
+# app.extensions[DEFAULT_LOCALE_HOOK]: a function returning the site's default language
+# (installed by forum.services.site, which keeps the setting; this floor reads no database).
+DEFAULT_LOCALE_HOOK = "tacit_default_locale"
+
+
+def default_locale() -> str:
+    """The site's default interface language (the first of LANGUAGES without the hook)."""
+    supported = current_app.config["LANGUAGES"]
+    hook = current_app.extensions.get(DEFAULT_LOCALE_HOOK)
+    chosen = hook() if hook is not None else None
+    return chosen if chosen in supported else supported[0]
 
 
 def select_locale() -> str:
@@ -21,8 +34,8 @@ def select_locale() -> str:
         chosen = session.get("lang")
         if chosen in supported:
             return chosen
-        return request.accept_languages.best_match(supported) or supported[0]
-    return supported[0]
+        return request.accept_languages.best_match(supported) or default_locale()
+    return default_locale()
 
 
 def translations():

@@ -30,18 +30,24 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
+from forum import metrics
+
 
 def build_message(to: str, subject: str, body: str, *, html: str | None = None,
-                  unsubscribe_url: str | None = None) -> EmailMessage:
+                  unsubscribe_url: str | None = None,
+                  reply_to: str | None = None) -> EmailMessage:
     """A UTF-8 message from the configured sender: plain text, with a light HTML
     alternative when `html` is given; `unsubscribe_url` adds the List-Unsubscribe headers
-    of a one-click unsubscribe (RFC 2369, RFC 8058)."""
+    of a one-click unsubscribe (RFC 2369, RFC 8058); `reply_to` a Reply-To (reply by
+    email's address)."""
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="tacit.local")
+    if reply_to:
+        message["Reply-To"] = reply_to
     if unsubscribe_url:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
@@ -114,7 +120,9 @@ class _Sender:
                 time.sleep(wait)
             try:
                 deliver(message, smtp_url, outbox)
+                metrics.count_mail("sent")
             except Exception:  # noqa: BLE001 - one bad message must not stop the worker
+                metrics.count_mail("failed")
                 log.exception("mail to %s failed; kept in %s", message["To"], outbox / "failed")
                 try:
                     _write_outbox(message, outbox / "failed")
@@ -161,6 +169,7 @@ def queue_message(message: EmailMessage) -> None:
     compose anything, so it costs the same for any message)."""
     if getattr(_quiet, "on", False):
         return
+    metrics.count_mail("queued")
     _sender.put(message, current_app.config.get("SMTP_URL"),
                 Path(current_app.config["OUTBOX_DIR"]), current_app.config["MAIL_DELAY"])
 

@@ -20,6 +20,9 @@ Decisions (bump MARKUP_VERSION when any of these change):
   MAX_MENTION_LINKS per document. Without `mentions` the output is unchanged.
   Version 4: the links the services pass lead to profile pages (/u/<username>), not to the
   API's user object; re-rendering stored bodies moves old mentions there.
+- Version 5: images from our own storage (`![alt](/files/<token>)`, docs/attachments.md)
+  are shown: a lazy-loaded thumbnail (`/files/<token>/thumb`) linking to the image. Every
+  other image stays a link, as before; no other `src` survives the allow-list.
 """
 
 from __future__ import annotations
@@ -55,14 +58,14 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import AtomicString, nearing_recursion_limit
 
-MARKUP_VERSION: int = 4
+MARKUP_VERSION: int = 5
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6",
     "strong", "em", "b", "i", "code", "pre", "blockquote",
     "ul", "ol", "li", "a",
     "table", "thead", "tbody", "tr", "th", "td",
-    "del", "sup", "sub",
+    "del", "sup", "sub", "img",
 }  # fmt: skip
 # No style, id, name or on* anywhere: no CSS tricks, no DOM clobbering, no handlers.
 ALLOWED_ATTRIBUTES = {
@@ -71,6 +74,7 @@ ALLOWED_ATTRIBUTES = {
     "td": {"align"},
     "ol": {"start"},
     "code": {"class"},
+    "img": {"src", "alt", "loading"},  # only our own thumbnails (_OWN_THUMB)
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 LINK_REL = "nofollow noopener ugc"
@@ -100,6 +104,11 @@ _MAX_TABLE_CELLS = 10_000
 _MAX_MARKDOWN_CHARS = 200_000
 
 
+# Our own attachments (forum.attachments): the only images a post shows.
+_OWN_FILE = re.compile(r"/files/([A-Za-z0-9_-]{22,32})")
+_OWN_THUMB = re.compile(r"/files/[A-Za-z0-9_-]{22,32}/thumb")
+
+
 def _normalized_url(value: str) -> str:
     """Return a URL as a browser would see its scheme: unescaped, squeezed, lowercased."""
     return _URL_IGNORED.sub("", html.unescape(value)).lower()
@@ -124,7 +133,9 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     if attr == "href":
         return value if _is_safe_href(value) else None
     if attr == "src":
-        return value if _is_web_url(value) else None
+        return value if _OWN_THUMB.fullmatch(value) else None
+    if attr == "loading":
+        return "lazy"
     if attr == "class":
         return value if tag == "code" and _LANGUAGE_CLASS.fullmatch(value) else None
     if attr == "align":
@@ -626,6 +637,16 @@ class _ImageLinkProcessor(Treeprocessor):
         src, alt = el.get("src", ""), (el.get("alt") or "").strip()
         title = el.get("title")
         el.attrib.clear()
+        own = _OWN_FILE.fullmatch(src.strip())
+        if own and not in_link:
+            # A small thumbnail, loaded when scrolled to, linking to the whole image.
+            el.tag = "a"
+            el.set("href", own.group(0))
+            img = etree.SubElement(el, "img")
+            img.set("src", f"{own.group(0)}/thumb")
+            img.set("alt", alt or "image")
+            img.set("loading", "lazy")
+            return
         if _is_web_url(src):
             host = urlsplit(_URL_IGNORED.sub("", src)).hostname or ""
             alt = f"{alt} (image: {host})" if alt else f"image: {host}"

@@ -6,7 +6,8 @@ several milliseconds of CPU; serving it again costs a dictionary lookup.
 
 - Only GET requests, from visitors who are not logged in, to CACHED_ENDPOINTS, with no
   flashed message waiting, answered 200 with HTML.
-- The key is the path with its query string and the interface language.
+- The key is the path with its query string, the interface language and whether the
+  browser asks to save data (Save-Data: on gets no live updates and shorter lists).
 - A page is served while it is younger than PAGE_CACHE_SECONDS (30 by default, so that
   "3 minutes ago" stays about right) and no write was committed since it was made: every
   commit that wrote rows a page may show (not chat messages, login sessions, tokens) moves a
@@ -15,6 +16,8 @@ several milliseconds of CPU; serving it again costs a dictionary lookup.
   another program) are seen within PAGE_CACHE_SECONDS.
 - The CSRF token of the visitor who caused the page is cut out when it is stored and the
   current visitor's own token put in when it is served (the footer's language form).
+- The text around the token is kept gzipped too (forum.compression: in pieces that never
+  see the token), so a hit for a client that accepts gzip costs no compression.
 - At most PAGE_CACHE_BYTES of pages per app (one app per process when serving), kept in
   `app.extensions`; the least recently used go first.
 - FORUM_PAGE_CACHE_SECONDS=0 turns it off (the tests do, except tests/test_pagecache.py).
@@ -34,6 +37,7 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event
 
 from forum import redis
+from forum.compression import Pieces, accepted_encoding, cut, encoded
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,9 @@ class PageStore:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        # {key: (made at, version, parts around the CSRF token, size)}, least recent first
-        self.pages: OrderedDict[tuple, tuple[float, int, list[str], int]] = OrderedDict()
+        # {key: (made at, version, the page cut around the CSRF token, size)}, least
+        # recent first
+        self.pages: OrderedDict[tuple, tuple[float, int, Pieces, int]] = OrderedDict()
         self.bytes = 0
         self.version = 0  # the version without Redis
 
@@ -137,7 +142,8 @@ def _key() -> tuple | None:
         return None
     if current_user.is_authenticated or session.get("_flashes"):
         return None
-    return (request.full_path, str(get_locale()))
+    save_data = request.headers.get("Save-Data", "").strip().lower() == "on"
+    return (request.full_path, str(get_locale()), save_data)
 
 
 def _serve():
@@ -162,8 +168,15 @@ def _serve():
     if found is None:
         return None
     g.page_cache_hit = True
-    body = generate_csrf().join(parts)
-    return current_app.response_class(body, mimetype="text/html")
+    token = generate_csrf().encode()
+    secrets = [token] * len(parts.secret_lengths)
+    response = current_app.response_class(mimetype="text/html")
+    response.vary.update(("Accept-Encoding", "Save-Data"))
+    body = parts.gzip(secrets) if accepted_encoding(request, brotli_ok=False) else None
+    if body is None:
+        response.set_data(parts.identity(secrets))
+        return response
+    return encoded(response, body, "gzip")
 
 
 def _store(response):
@@ -174,12 +187,17 @@ def _store(response):
     if session.get("_flashes") or current_user.is_authenticated:
         return response
     key, version = found
-    body = response.get_data(as_text=True)
-    parts = body.split(generate_csrf())
-    size = len(body)
+    body = response.get_data()
     limit = current_app.config.get("PAGE_CACHE_BYTES", 16 * 1024 * 1024)
-    if size > limit // 4:
+    if len(body) > limit // 4:
         return response
+    token = generate_csrf().encode()
+    texts = body.split(token)
+    parts = cut(texts, [len(token)] * (len(texts) - 1))
+    size = len(body) + sum(len(piece) for piece in parts.deflated)
+    response.vary.add("Accept-Encoding")
+    if accepted_encoding(request, brotli_ok=False):
+        encoded(response, parts.gzip([token] * (len(texts) - 1)), "gzip")
     store = _page_store()
     with store.lock:
         _drop(store, key)

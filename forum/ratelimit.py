@@ -12,6 +12,7 @@ import time
 from flask import current_app
 from limits import parse_many
 
+from forum import metrics
 from forum.errors import RateLimited
 from forum.extensions import limiter
 
@@ -40,6 +41,7 @@ def hit(setting: str, scope: str, key: str) -> None:
     ids = _key(scope, key)
     for item in _items(setting):
         if not limiter.limiter.hit(item, *ids):
+            metrics.count_rate_limited(setting)
             raise RateLimited(_retry_after(item, ids))
 
 
@@ -50,6 +52,7 @@ def check(setting: str, scope: str, key: str) -> None:
     ids = _key(scope, key)
     for item in _items(setting):
         if not limiter.limiter.test(item, *ids):
+            metrics.count_rate_limited(setting)
             raise RateLimited(_retry_after(item, ids))
 
 

@@ -58,12 +58,37 @@ def user_json(user: User, *, private: bool = False, settings: bool = False,
     return data
 
 
+def attachment_json(attachment) -> dict:
+    """The attachment object: what a reader needs to choose before downloading."""
+    label = "".join(c for c in attachment.filename.rsplit(".", 1)[0]
+                    if c not in "[]\\")[:100] or "file"
+    url = f"/files/{attachment.token}"
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "kind": attachment.kind,
+        "size": attachment.size,
+        "width": attachment.width,
+        "height": attachment.height,
+        "url": url,
+        "thumbnail_url": f"{url}/thumb" if attachment.thumb_key else None,
+        "markdown": f"![{label}]({url})" if attachment.kind == "image" else f"[{label}]({url})",
+    }
+
+
+def _attachments(data: dict, attachments, deleted: bool = False) -> None:
+    if attachments is not None:
+        data["attachments"] = [] if deleted else [attachment_json(a) for a in attachments]
+
+
 def question_url(question_id: int) -> str:
     return f"/questions/{question_id}"
 
 
-def question_json(question, *, viewer=None, answers=None) -> dict:
-    """The question object; `answers` (already loaded, nested) adds the thread."""
+def question_json(question, *, viewer=None, answers=None, attachments=None) -> dict:
+    """The question object; `answers` (already loaded, nested) adds the thread,
+    `attachments` (its files, loaded by the caller) the `attachments` list."""
     data = {
         "id": question.id,
         "title": question.title,
@@ -84,13 +109,15 @@ def question_json(question, *, viewer=None, answers=None) -> dict:
     }
     if viewer is not None and getattr(viewer, "id", None) == question.author_id:
         data["body"] = question.body_source
+        data["held"] = question.held_at is not None  # waiting for a moderator's approval
+    _attachments(data, attachments)
     if answers is not None:
         data["answers"] = answers
     return data
 
 
-def post_json(post, *, viewer=None, replies=None, accepted_id=None) -> dict:
-    """The post object; a deleted post keeps its place but not its text."""
+def post_json(post, *, viewer=None, replies=None, accepted_id=None, attachments=None) -> dict:
+    """The post object; a deleted post keeps its place but not its text (nor its files)."""
     deleted = post.deleted_at is not None
     data = {
         "id": post.id,
@@ -107,12 +134,14 @@ def post_json(post, *, viewer=None, replies=None, accepted_id=None) -> dict:
         "url": f"{question_url(post.question_id)}#post-{post.id}",
         "replies": replies if replies is not None else [],
     }
+    _attachments(data, attachments, deleted)
     if not deleted and viewer is not None and getattr(viewer, "id", None) == post.author_id:
         data["body"] = post.body_source
+        data["held"] = post.held_at is not None  # waiting for a moderator's approval
     return data
 
 
-def message_json(message, *, viewer=None) -> dict:
+def message_json(message, *, viewer=None, attachments=None) -> dict:
     """The chat message object; a deleted message keeps its place, not its text.
 
     `body` (the Markdown source) is added for its author, who may edit it; broadcasts never
@@ -130,6 +159,7 @@ def message_json(message, *, viewer=None) -> dict:
         "deleted": deleted,
         "promoted_question_id": message.promoted_question_id,
     }
+    _attachments(data, attachments, deleted)
     if not deleted and viewer is not None and getattr(viewer, "id", None) == message.author_id:
         data["body"] = message.body_source
     return data

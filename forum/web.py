@@ -1,7 +1,6 @@
 """Security headers, template helpers and safe redirects shared by every page."""
 
 import logging
-import secrets
 from urllib.parse import urljoin, urlsplit
 
 from flask import Flask, abort, current_app, g, request, url_for
@@ -10,6 +9,8 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import SQLAlchemyError
 
+from forum import static_files
+from forum.compression import compress_response
 from forum.services.notifications import unread_count
 from forum.services.uow import rollback
 
@@ -111,9 +112,33 @@ def unread_notifications() -> int:
     return g.unread_notifications
 
 
+def save_data() -> bool:
+    """Whether the reader's browser asks to save data (`Save-Data: on`): no live updates,
+    shorter lists. Responses that depend on it say so (Vary: Save-Data)."""
+    g.varies_on_save_data = True
+    return request.headers.get("Save-Data", "").strip().lower() == "on"
+
+
+def live_updates() -> bool:
+    """Whether this page may go live (load the Socket.IO client): not when saving data."""
+    return not save_data()
+
+
+def compress(response):
+    """Text responses gzipped or brotli-compressed for clients that accept it (static files
+    and cached pages come already compressed)."""
+    if request.endpoint == "static" or request.method == "HEAD":
+        return response
+    return compress_response(request, response)
+
+
 def register_web_hooks(app: Flask) -> None:
-    """Headers on every response and helpers in every template."""
+    """Headers on every response, compression, static files, helpers in every template."""
     app.extensions[LINK_PARTS] = {}
+    static_files.register_static_files(app)
+    # Registered before the headers below and the page cache's hooks, so it runs after them
+    # (Flask runs after_request hooks last registered first): it sees the final body.
+    app.after_request(compress)
 
     @app.before_request
     def read_body_and_refuse_nul():
@@ -145,6 +170,8 @@ def register_web_hooks(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
+        if g.get("varies_on_save_data"):
+            response.vary.add("Save-Data")
         if request.endpoint != "static" and _signed_in():
             # Made for one reader: their name, their private groups, their DMs. No shared
             # cache (a proxy, a library's gateway) may keep it, nor the browser's disk.
@@ -158,8 +185,10 @@ def register_web_hooks(app: Flask) -> None:
         return {
             "csrf_token": generate_csrf,
             "current_locale": lambda: str(get_locale()),
-            "static_version": app.config.setdefault("STATIC_VERSION", secrets.token_hex(4)),
+            # One fingerprint of every static file (the same on every process).
+            "static_version": app.config["STATIC_VERSION"],
             "unread_notifications": unread_notifications,
+            "live_updates": live_updates,
             # Whether a page exists (links to pages another part of the app may not have).
             "has_endpoint": app.view_functions.__contains__,
         }

@@ -315,3 +315,33 @@ def test_older_messages_load_on_scrolling_up_and_reading_clears_the_unread_count
     achieng.get_by_role("banner").get_by_role("link", name="Chat", exact=True).click()
     expect(listed).not_to_contain_text("unread")
     no_problems(problems)
+
+
+def test_a_site_moderator_takes_part_openly_and_hides_a_message_live(new_context):
+    kofi, kofi_problems = person(new_context, "kofi")
+    joseph, joseph_problems = person(new_context, "joseph")
+    moderator, moderator_problems = person(new_context, "moderator")
+    open_room(kofi)
+    open_room(joseph)
+    # The site moderator is not a member: the group page links the room all the same, and
+    # the members see them online, marked as a site moderator.
+    moderator.goto(f"/groups/{GROUP}")
+    moderator.get_by_role("main").get_by_role("link", name="Chat room", exact=True).click()
+    expect(moderator.locator("#chat")).to_have_attribute("data-live", "on")
+    expect(moderator.locator(".note.visiting")).to_be_visible()
+    expect(kofi.locator("#chat-status")).to_contain_text("moderator (site moderator)")
+
+    send(joseph, "Cheap implants for sale, call me on 0700 000 000")
+    shows_once(kofi, "Cheap implants for sale")
+    live = kofi.locator("#chat-log > li", has_text="Cheap implants for sale")
+    expect(live.get_by_role("link", name="Flag", exact=True)).to_have_count(1)
+    shows_once(moderator, "Cheap implants for sale")
+    moderator.locator("#chat-log > li", has_text="Cheap implants for sale").get_by_role(
+        "link", name="Hide", exact=True).click()
+    moderator.get_by_label("Reason", exact=True).fill("Selling in the forum")
+    moderator.get_by_role("button", name="Hide", exact=True).click()
+    # The members' open pages lose the text at once; a placeholder keeps its place.
+    expect(kofi.locator("#chat-log", has_text="Cheap implants for sale")).to_have_count(0)
+    expect(kofi.locator("#chat-log > li.hidden .placeholder")).to_have_text(
+        "This message was hidden by a moderator.")
+    no_problems(kofi_problems, joseph_problems, moderator_problems)

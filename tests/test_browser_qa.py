@@ -230,6 +230,8 @@ class Watcher:
 
     def start(self, question_id: int) -> None:
         self.page.goto(f"/questions/{question_id}")
+        # An anonymous page loads the Socket.IO client at its reader's first key press or tap.
+        self.page.keyboard.press("Shift")
         # The page's script says when its socket watches the question.
         expect(self.page.locator("#question")).to_have_attribute("data-live", "on")
         self.page.evaluate("window.tacitNoReload = 'still here'")

@@ -151,6 +151,15 @@ ACTIONS = {
     "hide post": ("POST", "/api/v1/posts/{answer}/hide", {"reason": "Spam"}, "helper", None),
     "restore post": ("POST", "/api/v1/posts/{answer}/restore", None, "helper",
                      moderated(post=True, hidden_at="now")),
+    # Pre-moderation (tests/test_premoderation.py has their full matrix).
+    "approve question": ("POST", "/api/v1/questions/{question}/approve", None, "asker",
+                         moderated(hidden_at="now", held_at="now")),
+    "reject question": ("POST", "/api/v1/questions/{question}/reject", {"reason": "Spam"},
+                        "asker", moderated(hidden_at="now", held_at="now")),
+    "approve post": ("POST", "/api/v1/posts/{answer}/approve", None, "helper",
+                     moderated(post=True, hidden_at="now", held_at="now")),
+    "reject post": ("POST", "/api/v1/posts/{answer}/reject", {"reason": "Spam"}, "helper",
+                    moderated(post=True, hidden_at="now", held_at="now")),
 }
 
 TABLE = [
@@ -241,8 +250,12 @@ TABLE = [
     ("ask experts", "moderator", 200),
     *((action, who, status) for action in (
         "hide question", "lock", "unlock", "close", "reopen", "move", "hide post",
-        "restore post") for who, status in (("anonymous", 401), ("member", 403),
-                                            ("author", 403), ("moderator", 200))),
+        "restore post", "approve post", "reject post")
+      for who, status in (("anonymous", 401), ("member", 403), ("author", 403),
+                          ("moderator", 200))),
+    # a held question is hidden: not found by who may not moderate it, but by its author
+    *((action, who, status) for action in ("approve question", "reject question")
+      for who, status in (("anonymous", 401), ("author", 403), ("moderator", 200))),
     # a hidden question is not found by who may not moderate it, but by its author
     ("restore question", "anonymous", 401),
     ("restore question", "author", 403),

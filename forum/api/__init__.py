@@ -18,5 +18,6 @@ from forum.api import (  # noqa: E402,F401
     qa,
     routing,
     search,
+    uploads,
     users,
 )

@@ -2,12 +2,14 @@
 rooms, and promoting a stretch of group chat to a question."""
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 from forum.api import bp, spec
 from forum.api.common import current_api_user, json_body, page_args, token_required
 from forum.api.spec import AUTH_ERRORS, BODY_ERRORS, SECURED, _body, _error_response, _json
 from forum.errors import InvalidInput
 from forum.schemas import author_json, message_json, question_json
+from forum.services import attachments as files
 from forum.services import chat, inputs
 
 ID = f"<int(max={inputs.MAX_ID}):id>"
@@ -57,20 +59,28 @@ def list_messages(id):
     user = current_api_user()
     messages, has_more = chat.history(user, id, before=before, after=after,
                                       limit=limit or chat.HISTORY_DEFAULT)
-    return jsonify({"items": [message_json(m, viewer=user) for m in messages],
+    attached = files.for_history(messages)
+    return jsonify({"items": [message_json(m, viewer=user, attachments=attached[m.id])
+                              for m in messages],
                     "has_more": has_more})
 
 
 @bp.post(f"/v1/chat/rooms/{ID}/messages")
 @token_required
 def send_message(id):
-    data = json_body(allowed={"body", "client_id"}, required={"body"})
+    data = json_body(allowed={"body", "client_id", "attachments"}, required={"body"})
     client_id = data.get("client_id")
     if client_id is None:
         client_id = chat.new_client_id()
+    ids = data.get("attachments")
+    if ids is not None and (not isinstance(ids, list) or any(
+            isinstance(v, bool) or not isinstance(v, int) for v in ids)):
+        raise InvalidInput(fields={"attachments": _("Give a list of attachment ids.")})
     user = current_api_user()
-    message, created = chat.send_message(user, id, data["body"], client_id)
-    return jsonify(message_json(message, viewer=user)), 201 if created else 200
+    message, created = chat.send_message(user, id, data["body"], client_id, attachments=ids)
+    return jsonify(message_json(message, viewer=user,
+                                attachments=files.for_messages([message.id])[message.id])), \
+        201 if created else 200
 
 
 @bp.post("/v1/chat/direct")
@@ -144,6 +154,9 @@ OPENAPI_SCHEMAS = {
             "deleted": {"type": "boolean"},
             "promoted_question_id": {"type": ["integer", "null"],
                                      "description": "the question this message became part of"},
+            "attachments": {"type": "array",
+                            "items": {"$ref": "#/components/schemas/Attachment"},
+                            "description": "its files (history, posting, broadcasts)"},
         },
         "required": ["id", "room", "author", "body_html", "client_id", "created_at",
                      "edited_at", "deleted"],
@@ -204,6 +217,8 @@ OPENAPI_PATHS = {
                 "client_id": {"type": "string", "minLength": 1, "maxLength": 64,
                               "description": "unique per author; chosen by the server when "
                                              "left out"},
+                "attachments": {"type": "array", "items": {"type": "integer"},
+                                "description": "ids of your uploads (POST /api/v1/uploads)"},
             }, ["body"]),
             "responses": {
                 "201": _json("ChatMessage", "Created"),

@@ -12,7 +12,7 @@ from forum.api import bp, spec
 from forum.api.common import body_first, current_api_user, json_body, token_required
 from forum.api.spec import AUTH_ERRORS, BODY_ERRORS, SECURED, _body, _error_response, _json
 from forum.schemas import message_json, post_json, question_json
-from forum.services import moderation
+from forum.services import moderation, premoderation
 from forum.services.inputs import MAX_ID
 
 ID = f"<int(max={MAX_ID}):id>"
@@ -28,6 +28,7 @@ def _optional_body(allowed: set[str]) -> dict:
 def moderation_state(question) -> dict:
     """The moderation fields of a question (answered to those who act on it)."""
     return {"hidden": question.hidden_at is not None, "hidden_reason": question.hidden_reason,
+            "held": question.held_at is not None,
             "locked": question.locked_at is not None, "close_reason": question.close_reason,
             "duplicate_of": question.duplicate_of_id}
 
@@ -40,7 +41,8 @@ def _question(question, user) -> dict:
 
 def _post(post, user) -> dict:
     data = post_json(post, viewer=user, accepted_id=post.question.accepted_answer_id)
-    data.update(hidden=post.hidden_at is not None, hidden_reason=post.hidden_reason)
+    data.update(hidden=post.hidden_at is not None, hidden_reason=post.hidden_reason,
+                held=post.held_at is not None)
     return data
 
 
@@ -119,7 +121,44 @@ def move_question(id):
     return jsonify(_question(moderation.move(user, id, data["group"], data["reason"]), user))
 
 
+@bp.post(f"/v1/questions/{ID}/approve")
+@body_first
+@token_required
+def approve_question(id):
+    data = _optional_body({"reason"})
+    user = current_api_user()
+    return jsonify(_question(premoderation.approve(user, "question", id, data.get("reason")),
+                             user))
+
+
+@bp.post(f"/v1/questions/{ID}/reject")
+@body_first
+@token_required
+def reject_question(id):
+    data = json_body(allowed={"reason"}, required={"reason"})
+    user = current_api_user()
+    return jsonify(_question(premoderation.reject(user, "question", id, data["reason"]), user))
+
+
 # -- posts and chat messages ------------------------------------------------------------
+
+
+@bp.post(f"/v1/posts/{ID}/approve")
+@body_first
+@token_required
+def approve_post(id):
+    data = _optional_body({"reason"})
+    user = current_api_user()
+    return jsonify(_post(premoderation.approve(user, "post", id, data.get("reason")), user))
+
+
+@bp.post(f"/v1/posts/{ID}/reject")
+@body_first
+@token_required
+def reject_post(id):
+    data = json_body(allowed={"reason"}, required={"reason"})
+    user = current_api_user()
+    return jsonify(_post(premoderation.reject(user, "post", id, data["reason"]), user))
 
 
 @bp.post(f"/v1/posts/{ID}/hide")
@@ -245,6 +284,17 @@ OPENAPI_PATHS = {
         "into a public group: site moderators and admins only)", "ModeratedQuestion",
         _body({"group": {"type": "string", "description": "the group's slug"},
                "reason": REASON}, ["group", "reason"])),
+    "/api/v1/questions/{id}/approve": _action(
+        "Publish a question held for approval (pre-moderated groups): its followers, "
+        "mentioned and invited people are notified then", "ModeratedQuestion",
+        OPTIONAL_REASON),
+    "/api/v1/questions/{id}/reject": _action(
+        "Refuse a question held for approval: it stays hidden, its author sees the reason",
+        "ModeratedQuestion", REQUIRED_REASON),
+    "/api/v1/posts/{id}/approve": _action(
+        "Publish an answer or reply held for approval", "ModeratedPost", OPTIONAL_REASON),
+    "/api/v1/posts/{id}/reject": _action(
+        "Refuse an answer or reply held for approval", "ModeratedPost", REQUIRED_REASON),
     "/api/v1/posts/{id}/hide": _action(
         "Hide an answer or reply", "ModeratedPost", REQUIRED_REASON),
     "/api/v1/posts/{id}/restore": _action(

@@ -34,6 +34,7 @@ from forum.api.spec import (
 from forum.errors import InvalidInput, NotFound
 from forum.models import Tag
 from forum.schemas import post_json, question_json
+from forum.services import attachments as files
 from forum.services import inputs, qa, votes
 from forum.services.inputs import MAX_ID
 from forum.services.threads import load_thread, question_list_query
@@ -43,6 +44,8 @@ ID = f"<int(max={MAX_ID}):id>"
 
 
 def _question(question, user, **kwargs) -> dict:
+    if "attachments" not in kwargs:
+        kwargs["attachments"] = files.for_questions([question.id])[question.id]
     data = question_json(question, viewer=user, **kwargs)
     data["deleted"] = question.is_deleted  # only moderators ever see true
     return data
@@ -50,7 +53,20 @@ def _question(question, user, **kwargs) -> dict:
 
 def _post(post, user) -> dict:
     """A post outside its thread (its replies are only listed in the thread)."""
-    return post_json(post, viewer=user, accepted_id=post.question.accepted_answer_id)
+    return post_json(post, viewer=user, accepted_id=post.question.accepted_answer_id,
+                     attachments=files.for_posts([post.id])[post.id])
+
+
+def _ids(data: dict):
+    """The `attachments` of a JSON body: a list of ids from POST /api/v1/uploads (JSON
+    numbers only; the service refuses anything else)."""
+    value = data.get("attachments")
+    if value is None:
+        return None
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int)
+                                          for v in value):
+        raise InvalidInput(fields={"attachments": _("Give a list of attachment ids.")})
+    return value
 
 
 def _refuse_json_nulls(data: dict, messages: dict) -> None:
@@ -72,8 +88,9 @@ def list_questions():
     stmt = question_list_query(user, **args)
 
     def serialize(rows):
-        # Author, group and tags come loaded with the page (fixed number of queries).
-        return [_question(q, user) for q in rows]
+        # Author, group, tags and files come loaded with the page (fixed number of queries).
+        attached = files.for_questions([q.id for q in rows])
+        return [_question(q, user, attachments=attached[q.id]) for q in rows]
 
     return jsonify(paginate(stmt, serialize))
 
@@ -82,11 +99,12 @@ def list_questions():
 @body_first
 @token_required
 def ask_question():
-    data = json_body(allowed={"title", "body", "group", "tags", "lang"},
+    data = json_body(allowed={"title", "body", "group", "tags", "lang", "attachments"},
                      required={"title", "body", "group", "tags"})
     user = current_api_user()
     question = qa.ask_question(user, title=data["title"], body=data["body"],
-                               group=data["group"], tags=data["tags"], lang=data.get("lang"))
+                               group=data["group"], tags=data["tags"], lang=data.get("lang"),
+                               attachments=_ids(data))
     response = jsonify(_question(question, user))
     response.headers["Location"] = f"/api/v1/questions/{question.id}"
     return response, 201
@@ -116,6 +134,7 @@ def _answers_tree(thread, user) -> list[dict]:
     for root in thread.answers:
         walk(root)
     accepted = thread.question.accepted_answer_id
+    attached = files.for_posts([node.post.id for node in nodes])
     children: dict[int, list] = {}
     for node in sorted(nodes, key=lambda n: (n.post.created_at, n.post.id)):
         if node.post.parent_id is not None:
@@ -123,7 +142,8 @@ def _answers_tree(thread, user) -> list[dict]:
 
     def build(node) -> dict:
         data = post_json(node.post, viewer=user, accepted_id=accepted,
-                         replies=[build(child) for child in children.get(node.post.id, [])])
+                         replies=[build(child) for child in children.get(node.post.id, [])],
+                         attachments=attached[node.post.id])
         if user is not None:
             data["my_vote"] = node.my_vote
         return data
@@ -135,9 +155,10 @@ def _answers_tree(thread, user) -> list[dict]:
 @body_first
 @token_required
 def edit_question(id):
-    data = json_body(allowed={"title", "body", "tags"})
+    data = json_body(allowed={"title", "body", "tags", "attachments"})
     _refuse_json_nulls(data, {"title": _("Must be text."), "body": _("Must be text."),
-                     "tags": _("Give a list of tags.")})
+                     "tags": _("Give a list of tags."),
+                     "attachments": _("Give a list of attachment ids.")})
     user = current_api_user()
     question = qa.edit_question(user, id, **data)
     return jsonify(_question(question, user))
@@ -186,9 +207,10 @@ def unaccept_answer(id):
 @body_first
 @token_required
 def post_answer(id):
-    data = json_body(allowed={"body", "lang"}, required={"body"})
+    data = json_body(allowed={"body", "lang", "attachments"}, required={"body"})
     user = current_api_user()
-    post = qa.post_answer(user, id, data["body"], lang=data.get("lang"))
+    post = qa.post_answer(user, id, data["body"], lang=data.get("lang"),
+                          attachments=_ids(data))
     return jsonify(_post(post, user)), 201
 
 
@@ -196,9 +218,10 @@ def post_answer(id):
 @body_first
 @token_required
 def post_reply(id):
-    data = json_body(allowed={"body", "lang"}, required={"body"})
+    data = json_body(allowed={"body", "lang", "attachments"}, required={"body"})
     user = current_api_user()
-    post = qa.post_reply(user, id, data["body"], lang=data.get("lang"))
+    post = qa.post_reply(user, id, data["body"], lang=data.get("lang"),
+                         attachments=_ids(data))
     return jsonify(_post(post, user)), 201
 
 
@@ -206,9 +229,9 @@ def post_reply(id):
 @body_first
 @token_required
 def edit_post(id):
-    data = json_body(allowed={"body"}, required={"body"})
+    data = json_body(allowed={"body", "attachments"}, required={"body"})
     user = current_api_user()
-    return jsonify(_post(qa.edit_post(user, id, data["body"]), user))
+    return jsonify(_post(qa.edit_post(user, id, data["body"], attachments=_ids(data)), user))
 
 
 @bp.delete(f"/v1/posts/{ID}")
@@ -304,6 +327,12 @@ TIME = {"type": "string", "format": "date-time"}
 MAYBE_TIME = {"type": ["string", "null"], "format": "date-time"}
 MY_VOTE = {"enum": [1, -1, 0], "description": "only when a token is sent (thread only)"}
 
+ATTACHMENT_IDS = {"type": "array", "items": {"type": "integer"}, "maxItems": 20,
+                  "description": "Ids of your uploads (POST /api/v1/uploads) to attach; "
+                                 "uploads the body links to (/files/<token>) are attached too"}
+ATTACHMENTS = {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"},
+               "description": "Files attached (single objects and threads; [] when deleted)"}
+
 OPENAPI_SCHEMAS = {
     "Question": {
         "type": "object",
@@ -312,6 +341,8 @@ OPENAPI_SCHEMAS = {
             "title": {"type": "string"},
             "body_html": {"type": "string"},
             "body": {"type": "string", "description": "Markdown source; only to the author"},
+            "held": {"type": "boolean", "description": "only to the author: waiting for a "
+                     "moderator's approval (a pre-moderated group)"},
             "author": AUTHOR,
             "group": {"type": "string", "description": "the group's slug"},
             "tags": {"type": "array", "items": {"type": "string"}},
@@ -327,6 +358,7 @@ OPENAPI_SCHEMAS = {
             "edited_at": MAYBE_TIME,
             "url": {"type": "string"},
             "my_vote": MY_VOTE,
+            "attachments": ATTACHMENTS,
             "answers": {"type": "array", "items": {"$ref": "#/components/schemas/Post"},
                         "description": "only in GET /api/v1/questions/{id}: accepted first, "
                                        "then by score, then oldest"},
@@ -346,6 +378,8 @@ OPENAPI_SCHEMAS = {
             "author": AUTHOR,
             "body_html": {"type": "string"},
             "body": {"type": "string", "description": "Markdown source; only to the author"},
+            "held": {"type": "boolean", "description": "only to the author: waiting for a "
+                     "moderator's approval (a pre-moderated group)"},
             "lang": {"enum": ["en", "fr"]},
             "score": {"type": "integer"},
             "accepted": {"type": "boolean"},
@@ -354,6 +388,7 @@ OPENAPI_SCHEMAS = {
             "edited_at": MAYBE_TIME,
             "url": {"type": "string"},
             "my_vote": MY_VOTE,
+            "attachments": ATTACHMENTS,
             "replies": {"type": "array", "items": {"$ref": "#/components/schemas/Post"},
                         "description": "the true tree, oldest first; empty outside a thread"},
         },
@@ -416,7 +451,7 @@ OPENAPI_PATHS = {
                 {"title": {"type": "string", "minLength": 10, "maxLength": 200},
                  "body": BODY_TEXT,
                  "group": {"type": "string", "description": "a group's slug"},
-                 "tags": TAGS, "lang": LANG},
+                 "tags": TAGS, "lang": LANG, "attachments": ATTACHMENT_IDS},
                 ["title", "body", "group", "tags"],
             ),
             "responses": {"201": _json("Question", "Created"), **AUTH_ERRORS,
@@ -439,7 +474,8 @@ OPENAPI_PATHS = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object",
                 "properties": {"title": {"type": "string", "minLength": 10, "maxLength": 200},
-                               "body": BODY_TEXT, "tags": TAGS},
+                               "body": BODY_TEXT, "tags": TAGS,
+                               "attachments": ATTACHMENT_IDS},
                 "additionalProperties": False}}}},
             "responses": {"200": _json("Question"), "403": NOT_ALLOWED, "404": NO_QUESTION,
                           **AUTH_ERRORS, **BODY_ERRORS},
@@ -494,7 +530,8 @@ OPENAPI_PATHS = {
             "summary": "Answer a question",
             "security": SECURED,
             "parameters": [ID_PARAM],
-            "requestBody": _body({"body": BODY_TEXT, "lang": LANG}, ["body"]),
+            "requestBody": _body({"body": BODY_TEXT, "lang": LANG,
+                                  "attachments": ATTACHMENT_IDS}, ["body"]),
             "responses": {"201": _json("Post", "Created"), "404": NO_QUESTION,
                           **AUTH_ERRORS, **POSTING_ERRORS,
                           "409": _error_response("Duplicate of your recent post, or the "
@@ -507,7 +544,7 @@ OPENAPI_PATHS = {
                        "stays in the history",
             "security": SECURED,
             "parameters": [ID_PARAM],
-            "requestBody": _body({"body": BODY_TEXT}, ["body"]),
+            "requestBody": _body({"body": BODY_TEXT, "attachments": ATTACHMENT_IDS}, ["body"]),
             "responses": {"200": _json("Post"), "403": NOT_ALLOWED, "404": NO_POST,
                           **AUTH_ERRORS, **BODY_ERRORS},
         },
@@ -523,7 +560,8 @@ OPENAPI_PATHS = {
             "summary": "Reply to an answer or to a reply",
             "security": SECURED,
             "parameters": [ID_PARAM],
-            "requestBody": _body({"body": BODY_TEXT, "lang": LANG}, ["body"]),
+            "requestBody": _body({"body": BODY_TEXT, "lang": LANG,
+                                  "attachments": ATTACHMENT_IDS}, ["body"]),
             "responses": {"201": _json("Post", "Created"), "404": NO_POST,
                           **AUTH_ERRORS, **POSTING_ERRORS},
         }

@@ -85,7 +85,8 @@ def search():
         log_search(q, results.total, results.group.id if results.group else None,
                    filters["lang"])
     return jsonify({"items": [hit_json(hit) for hit in results.items], "page": page,
-                    "per_page": per_page, "total": results.total})
+                    "per_page": per_page, "total": results.total,
+                    "suggestion": results.suggestion})
 
 
 # -- OpenAPI ----------------------------------------------------------------------------
@@ -94,8 +95,11 @@ _QUERY = [
     {"name": "q", "in": "query", "required": True,
      "schema": {"type": "string", "minLength": 1, "maxLength": 200},
      "description": 'Words (partial matches count, best first), "exact phrases" (required) '
-                    "and -excluded words or -\"phrases\". Accents, case and English/French "
-                    "word endings do not matter."},
+                    "and -excluded words or -\"phrases\". Accents, case, English/French "
+                    "word endings and British/American spellings do not matter; a misspelt "
+                    "word also finds the index's words one or two edits away, the last word "
+                    "the words it begins, and a term of the FP/RH thesaurus its other terms "
+                    "in English and French (ranked below the words typed)."},
     {"name": "type", "in": "query", "schema": {"type": "string", "default": "question,faq"},
      "description": "comma list of question, faq, user: questions and current FAQ entries "
                     "are searched; user is accepted but has no results here (people are "
@@ -115,10 +119,10 @@ OPENAPI_PATHS = {
             "summary": "Search the questions and FAQ entries you may read",
             "description": "Questions are matched in their titles, bodies and answers; "
                            "current FAQ entries (not obsolete or withdrawn ones) in their "
-                           "titles, summaries and curated question and answer. Best first: "
-                           "more query words matched; then FAQ entries before threads "
-                           "matching as many words; then rarer words and title matches, "
-                           "then accepted and higher-scored threads. A question hit whose "
+                           "titles, summaries and curated question and answer. Best first by "
+                           "BM25 (titles weigh more than bodies and answers), with FAQ "
+                           "entries, then threads with an accepted answer, then answered "
+                           "threads favoured; score and recency break ties. A question hit whose "
                            "words matched in an answer names the question. Private groups' "
                            "questions and FAQ entries are found only by their members. "
                            "`group`, `tag` and `lang` filter both kinds. `total` counts "
@@ -150,8 +154,8 @@ OPENAPI_SCHEMAS = {
             "url": {"type": "string",
                     "description": "/questions/{id} for a question, /faq/{id} for an entry"},
             "rank": {"type": "number",
-                     "description": "higher is better: the number of query words matched, "
-                                    "+0.5 for an FAQ entry, + a fraction under 0.5"},
+                     "description": "relevance, higher is better (BM25 with field weights, "
+                                    "comparable within one search only)"},
             "group": {"type": "string", "description": "the group's slug"},
             "tags": {"type": "array", "items": {"type": "string"}},
             "lang": {"enum": ["en", "fr"]},
@@ -169,6 +173,9 @@ OPENAPI_SCHEMAS = {
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
             "total": {"type": "integer", "minimum": 0},
+            "suggestion": {"type": ["string", "null"],
+                           "description": "the query with its misspelt words corrected "
+                                          "(did you mean), or null"},
         },
         "required": ["items", "page", "per_page", "total"],
     },

@@ -1,10 +1,12 @@
 """API: accounts and tokens."""
 
 from flask import g, jsonify, request
+from flask_babel import gettext as _
 
 from forum.api import bp, spec
 from forum.api.common import current_api_user, json_body, token_required
 from forum.api.spec import AUTH_ERRORS, ERRORS, SECURED, _body, _error_response, _json
+from forum.errors import InvalidInput
 from forum.i18n import select_locale
 from forum.models import MAX_EXPERTISE, MAX_LANGUAGES, SPOKEN_LANGUAGES
 from forum.schemas import iso, user_json
@@ -17,8 +19,16 @@ def _ip() -> str:
 
 @bp.post("/v1/users")
 def create_user():
-    data = json_body(allowed={"username", "email", "password", "display_name"},
-                     required={"username", "email", "password"})
+    data = json_body(allowed={"username", "email", "password", "display_name", "invitation"},
+                     required={"username", "password"})
+    if data.get("invitation") is not None:
+        # An invitation's link proved the address: the account is made at once (201).
+        user = registration.register_with_invitation(
+            data["invitation"], data["username"], data["password"], data.get("display_name"),
+            email=data.get("email"), locale=select_locale(), ip=_ip())
+        return jsonify(user_json(user, private=True)), 201
+    if "email" not in data:
+        raise InvalidInput(fields={"email": _("This field is required.")})
     # 202 and the same body whether or not the address has an account: the account is
     # created by POST /v1/users/confirm with the token of the link mailed to the address.
     email = registration.request_registration(
@@ -176,11 +186,20 @@ OPENAPI_PATHS = {
                     "email": {"type": "string", "format": "email"},
                     "password": {"type": "string", "minLength": 8, "maxLength": 128},
                     "display_name": {"type": "string", "maxLength": 80},
+                    "invitation": {"type": "string", "description": "the token of an "
+                                   "invitation's link (the last part of the link): creates "
+                                   "the account at once (201); `email`, if sent, must be "
+                                   "the invited address"},
                 },
-                ["username", "email", "password"],
+                ["username", "password"],
             ),
             "responses": {
-                "202": _json("ConfirmationSent", "Accepted: check the mailbox"),
+                "201": _json("User", "Created from an invitation"),
+                "202": _json("ConfirmationSent", "Accepted: check the mailbox (email "
+                                                 "required without an invitation)"),
+                "403": _error_response("Registration is by invitation only (forbidden)"),
+                "404": _error_response("Unknown, used, revoked or expired invitation "
+                                       "(not_found)"),
                 "409": _error_response("Username in use (conflict); never said of an email"),
                 **ERRORS,
             },

@@ -15,6 +15,15 @@ class RegisterForm(FlaskForm):
     password = PasswordField(_l("Password"))
 
 
+class InvitedRegisterForm(FlaskForm):
+    """Registering from an invitation's link: the address is the invitation's."""
+
+    invitation = HiddenField()
+    username = StringField(_l("Username"))
+    display_name = StringField(_l("Display name (optional)"))
+    password = PasswordField(_l("Password"))
+
+
 class LoginForm(FlaskForm):
     login = StringField(_l("Username or email"))
     password = PasswordField(_l("Password"))

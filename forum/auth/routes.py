@@ -19,6 +19,7 @@ from forum.auth import bp
 from forum.auth.forms import (
     DeleteForm,
     ForgotForm,
+    InvitedRegisterForm,
     LanguageForm,
     LoginForm,
     LogoutForm,
@@ -33,6 +34,7 @@ from forum.i18n import select_locale
 from forum.models import utcnow
 from forum.pages import ConfirmForm, apply_errors, check_form, error_headers, me
 from forum.services import accounts, exports, profiles, registration, trust
+from forum.services.site import site_name
 from forum.web import safe_next
 
 
@@ -71,8 +73,16 @@ def remember_device(response, device: str) -> None:
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
+    token = request.values.get("invitation")
+    if token is not None:
+        return _register_invited(token)
     form = RegisterForm()
     status, headers = 200, {}
+    if registration.by_invitation_only():
+        if request.method == "POST":
+            check_form(form)
+            status = 403
+        return render_template("auth/register.html", form=None, invitation=None), status
     if form.validate_on_submit():
         try:
             email = registration.request_registration(
@@ -93,7 +103,42 @@ def register():
                                    outbox=not current_app.config.get("SMTP_URL"))
     elif request.method == "POST":
         status = 400
-    return render_template("auth/register.html", form=form), status, headers
+    return render_template("auth/register.html", form=form, invitation=None), status, headers
+
+
+def _register_invited(token):
+    """The register page of an invitation's link: the account is made at once (the link
+    proved the address) and signed in."""
+    g.no_store = True
+    invitation = registration.invitation_for(token)
+    if invitation is None:
+        return _link_invalid(_("Ask the person who invited you for a new invitation."),
+                             url_for("main.index"))
+    form = InvitedRegisterForm(invitation=token)
+    status, headers = 200, {}
+    if form.validate_on_submit():
+        try:
+            started = registration.register_with_invitation_and_sign_in(
+                token, form.username.data, form.password.data, form.display_name.data,
+                locale=select_locale(), ip=client_ip(), user_agent=request.user_agent.string)
+        except ServiceError as error:
+            if error.status == 404:
+                return _link_invalid(_("Ask the person who invited you for a new "
+                                       "invitation."), url_for("main.index"))
+            apply_errors(form, error)
+            status, headers = error.status, error_headers(error)
+        else:
+            user = started.record.user
+            begin_login_session(user, started)
+            flash(_("Welcome to %(site)s, %(name)s!", site=site_name(), name=user.name),
+                  "success")
+            response = redirect(url_for("main.index"))
+            remember_device(response, started.device)
+            return response
+    elif request.method == "POST":
+        status = 400
+    return render_template("auth/register.html", form=form, invitation=invitation), status, \
+        headers
 
 
 @bp.route("/register/confirm/<token>", methods=["GET", "POST"])

@@ -186,7 +186,8 @@ def on_join(user, info, payload):
     # Join before reading, so a message sent meanwhile comes as an event (clients drop
     # duplicates by id) instead of falling into a gap.
     join_room(room_channel(room.id))
-    presence.enter(room.id, request.sid, info.username)
+    presence.enter(room.id, request.sid, info.username,
+                   moderator=chat.visits_as_moderator(user, room))
     messages, has_more = chat.history(user, room.id)
     presence.announce(room.id)
     return {"ok": True, "room": room.id,

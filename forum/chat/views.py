@@ -13,13 +13,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, StringField, TextAreaField
 
 from forum import permissions
 from forum.chat import bp
 from forum.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
 from forum.markup import render_markdown
 from forum.pages import ConfirmForm, check_form, error_headers, me, show_on_form
+from forum.services import attachments as files
 from forum.services import chat, inputs
 
 ID = f"<int(max={inputs.MAX_ID}):%s>"
@@ -28,11 +29,15 @@ MESSAGE = "/chat/messages/" + ID % "message_id"
 PAGE = chat.HISTORY_DEFAULT
 TITLE_HINT = 150  # characters of the message offered as the question's title
 
+MAX_FORM_FILES = 5  # files in one message form (forum.attachments raises the body limit)
+
 
 class MessageForm(FlaskForm):
     body = TextAreaField(_l("Message"), id="chat-body", render_kw={"rows": 3})
     # A fresh id per rendered form: a double submit is stored once (the service dedupes).
     client_id = HiddenField()
+    # A file (no JavaScript needed: chat.js leaves a form with a file to the page).
+    files = MultipleFileField(_l("Attach files"))
 
 
 class EditMessageForm(FlaskForm):
@@ -136,8 +141,9 @@ def _render_room(room_id, *, form=None, status: int = 200, headers=None):
     return render_template(
         "chat/room.html", room=room, summary=summary, messages=messages, older=older,
         newer=newer, latest=latest, form=form, read_form=read_form,
-        promotions=chat.promotions_in(messages),
-        rules=chat, moderator=permissions.is_moderator(user)), status, headers or {}
+        promotions=chat.promotions_in(messages), attached=files.for_history(messages),
+        rules=chat, moderator=permissions.is_moderator(user),
+        visiting=chat.visits_as_moderator(user, room)), status, headers or {}
 
 
 @bp.route(ROOM)
@@ -154,7 +160,8 @@ def post_message(room_id):
     check_form(form)
     try:
         message, _created = chat.send_and_mark_read(user, room_id, form.body.data or "",
-                                                    form.client_id.data or "")
+                                                    form.client_id.data or "",
+                                                    attachments=_form_files(user, form))
     except (NotFound, PermissionDenied) as error:
         # The room is gone for this user (left the group, say): say why, keep the text.
         return render_template("chat/unsent.html", error=error, body=form.body.data or ""), \
@@ -163,6 +170,24 @@ def post_message(room_id):
         status, headers = show_on_form(form, error)
         return _render_room(room_id, form=form, status=status, headers=headers)
     return redirect(url_for("chat.room", room_id=message.room_id, _anchor=f"m-{message.id}"))
+
+
+def _form_files(user, form) -> list[int]:
+    """Store the files the message form carries; their ids, to attach."""
+    sent = [f for f in request.files.getlist(form.files.name) if f and f.filename]
+    if len(sent) > MAX_FORM_FILES:
+        raise InvalidInput(fields={"files": _("At most %(n)d files per post.",
+                                              n=MAX_FORM_FILES)})
+    ids = []
+    for upload in sent:
+        try:
+            ids.append(files.store_upload(
+                user, upload.filename, upload.read(files.setting("ATTACH_MAX_BYTES") + 1),
+                declared_type=upload.mimetype).id)
+        except ServiceError as error:
+            raise type(error)(error.message, fields={
+                "files": f"{upload.filename[:100]}: {error.message}"}) from None
+    return ids
 
 
 @bp.route(f"{ROOM}/read", methods=["POST"])

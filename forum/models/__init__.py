@@ -1,5 +1,12 @@
 """All models, imported here so Alembic and create_all() see every table."""
 
+from forum.models.attachments import (
+    ATTACHMENT_KINDS,
+    ATTACHMENT_STATES,
+    INBOUND_STATES,
+    Attachment,
+    InboundMail,
+)
 from forum.models.base import UTCDateTime, utcnow
 from forum.models.chat import ChatMessage, ChatMessageRevision, ChatRoom, ChatRoomMember
 from forum.models.experts import (
@@ -43,6 +50,7 @@ from forum.models.qa import (
     Revision,
     Tag,
 )
+from forum.models.search import TagSynonym, ThesaurusConcept
 from forum.models.site import REGISTRATION_MODES, Invitation, SiteSettings
 from forum.models.social import (
     DIGEST_PERIODS,
@@ -69,6 +77,11 @@ from forum.models.user import (
 )
 
 __all__ = [
+    "ATTACHMENT_KINDS",
+    "ATTACHMENT_STATES",
+    "INBOUND_STATES",
+    "Attachment",
+    "InboundMail",
     "BANNED_UNTIL",
     "CLOSE_REASONS",
     "FLAG_REASONS",
@@ -76,6 +89,8 @@ __all__ = [
     "AuditEntry",
     "Flag",
     "SearchLog",
+    "TagSynonym",
+    "ThesaurusConcept",
     "FAQ_CONTRIBUTOR_ROLES",
     "FAQ_PIN_SCOPES",
     "FAQ_REVISION_ACTIONS",

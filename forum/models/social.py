@@ -39,6 +39,7 @@ NOTIFICATION_KINDS = (
     "accept_reminder", # a week after you asked: accept the answer that helped
     "join_request",    # (group moderators) someone asks to join your private group
     "join_decision",   # your request to join a private group was approved or refused
+    "held",            # (group moderators) a first post waits for approval (pre-moderation)
 )
 # How each kind reaches a member by mail: at once, in a daily or weekly digest, or not.
 MAIL_DELIVERIES = ("immediate", "daily", "weekly", "off")

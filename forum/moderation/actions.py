@@ -20,12 +20,14 @@ from forum.moderation.action_forms import (
     UnsuspendForm,
 )
 from forum.pages import check_form, me, show_on_form
-from forum.services import moderation
+from forum.services import moderation, premoderation
 from forum.services.accounts import get_user_by_username
 from forum.services.inputs import MAX_ID
 
-QUESTION_ACTIONS = ("hide", "restore", "lock", "unlock", "close", "reopen", "move")
-REASON_REQUIRED = ("hide", "lock")
+QUESTION_ACTIONS = ("hide", "restore", "lock", "unlock", "close", "reopen", "move", "approve",
+                    "reject")
+REASON_REQUIRED = ("hide", "lock", "reject")
+PREMODERATION = ("approve", "reject")
 
 
 @bp.app_template_global("is_suspended")
@@ -43,6 +45,8 @@ def _done(action: str) -> str:
         "close": _("The question is closed."),
         "reopen": _("The question is reopened."),
         "move": _("The question is moved."),
+        "approve": _("Approved: it is published and its readers are told."),
+        "reject": _("Rejected: it stays hidden and its author sees why."),
     }[action]
 
 
@@ -51,6 +55,7 @@ def _titles() -> dict:
         "hide": _("Hide"), "restore": _("Restore"), "lock": _("Lock the thread"),
         "unlock": _("Unlock the thread"), "close": _("Close the question"),
         "reopen": _("Reopen the question"), "move": _("Move the question"),
+        "approve": _("Approve"), "reject": _("Reject"),
     }
 
 
@@ -82,6 +87,9 @@ def question_action(question_id, action):
                 moderation.move(user, question_id, form.group.data, form.reason.data)
             elif action in ("hide", "restore"):
                 getattr(moderation, action)(user, "question", question_id, form.reason.data)
+            elif action in PREMODERATION:
+                getattr(premoderation, action)(user, "question", question_id,
+                                               form.reason.data)
             else:
                 getattr(moderation, action)(user, question_id, form.reason.data)
         except ServiceError as error:
@@ -104,7 +112,8 @@ def _item_action(target_type: str, target_id: int, action: str):
     if request.method == "POST":
         check_form(form)
         try:
-            getattr(moderation, action)(user, target_type, target_id, form.reason.data)
+            service = premoderation if action in PREMODERATION else moderation
+            getattr(service, action)(user, target_type, target_id, form.reason.data)
         except ServiceError as error:
             status, headers = show_on_form(form, error)
         else:
@@ -116,7 +125,7 @@ def _item_action(target_type: str, target_id: int, action: str):
     return render_template("moderation/action_item.html", form=form, item=item,
                            target_type=target_type, action=action,
                            title=_titles()[action],
-                           reason_required=action == "hide"), status, headers
+                           reason_required=action in REASON_REQUIRED), status, headers
 
 
 # Short: the hide link is printed on every post of a long thread (the 60 KB page budget).
@@ -134,6 +143,18 @@ def hide_post(post_id):
 @login_required
 def restore_post(post_id):
     return _item_action("post", post_id, "restore")
+
+
+@bp.route(f"{POST}/approve", methods=["GET", "POST"])
+@login_required
+def approve_post(post_id):
+    return _item_action("post", post_id, "approve")
+
+
+@bp.route(f"{POST}/reject", methods=["GET", "POST"])
+@login_required
+def reject_post(post_id):
+    return _item_action("post", post_id, "reject")
 
 
 @bp.route(f"{MESSAGE}/hide", methods=["GET", "POST"])

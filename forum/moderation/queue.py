@@ -14,7 +14,7 @@ from forum.errors import InvalidInput, NotFound, ServiceError
 from forum.moderation import bp
 from forum.moderation.forms import REASON_LABELS, DismissForm, FlagForm
 from forum.pages import check_form, error_headers, me, show_on_form
-from forum.services import flags
+from forum.services import flags, premoderation
 from forum.services.inputs import as_id
 from forum.services.paging import MAX_PAGE
 from forum.services.uow import rollback
@@ -121,8 +121,10 @@ def queue():
         status = "open"
     group = request.args.get("group") or None
     found = flags.queue(user, status=status, group=group, page=_page_number())
+    held = premoderation.held_items(user, group=group) if status == "open" else []
     return render_template(
         "moderation/queue_index.html", items=found.items, status=status, group=group,
+        held=held, held_limit=premoderation.HELD_LIMIT,
         groups=flags.moderated_groups(user), item_url=item_url, dismiss_form=DismissForm(),
         pager=_pager("moderation.queue", found, {"status": status, "group": group}))
 

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 LANG_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
@@ -18,6 +18,9 @@ class AskForm(FlaskForm):
                        validate_choice=False)
     # "Ask an expert" (/questions/ask?invite=<username>): the question goes to them at once.
     invite = HiddenField()
+    # Files (no JavaScript needed); `attachments`: ids of those uploaded by an earlier try.
+    files = MultipleFileField(_l("Attach files"))
+    attachments = HiddenField()
 
 
 class EditQuestionForm(FlaskForm):
@@ -30,6 +33,8 @@ class PostForm(FlaskForm):
     """The body of an answer or a reply (writing or editing one)."""
 
     body = TextAreaField(_l("Your answer"), render_kw={"rows": 6})
+    files = MultipleFileField(_l("Attach files"))
+    attachments = HiddenField()
 
 
 class TagDescriptionForm(FlaskForm):

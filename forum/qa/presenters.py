@@ -19,6 +19,7 @@ from forum import permissions
 from forum.i18n import gettext as _
 from forum.models import Post, Question, utcnow
 from forum.pages import ago, iso
+from forum.services import attachments as files
 from forum.services.threads import PostNode, Thread
 from forum.web import link_parts
 
@@ -44,6 +45,7 @@ class PostView:
     can_reply: bool = False
     reply_to_id: int | None = None
     reply_to_label: str = ""
+    reply_to_page: int | None = None  # the parent is on another page of the thread
     permalink: str = ""
     ago: str = ""
     iso: str = ""
@@ -54,6 +56,7 @@ class PostView:
     delete_url: str = ""
     moderate_url: str = ""  # moderators of the group: hide or restore (a form page)
     moderate_label: str = ""
+    files: list = field(default_factory=list)  # its attachments (forum.services.attachments)
 
     @property
     def form(self) -> bool:
@@ -74,6 +77,7 @@ def post_labels(question: Question) -> dict:
         "vote_down": _("Vote down"),
         "accepted": _("Accepted answer"),
         "deleted": _("Deleted"),
+        "held": _("Waiting for a moderator's approval; nobody else sees it yet."),
         "edited": _("edited"),
         "reply": _("Reply"),
         "edit": _("Edit"),
@@ -95,6 +99,7 @@ def _links() -> dict[str, tuple[str, str]]:
         "delete": link_parts("qa.delete_post"),
         "hide": link_parts("moderation.hide_post"),
         "restore": link_parts("moderation.restore_post"),
+        "approve": link_parts("moderation.approve_post"),
     }
 
 
@@ -114,15 +119,17 @@ def present_post(user, node: PostNode, question: Question, now: datetime,
     if node.placeholder:
         return view
     open_thread = question.locked_at is None or moderates
-    view.can_vote = open_thread and is_answer and permissions.can_vote(user, post)
-    view.can_accept = (open_thread and is_answer and not post.is_deleted
+    held = post.held_at is not None or question.held_at is not None  # awaiting approval
+    view.can_vote = open_thread and is_answer and not held and permissions.can_vote(user, post)
+    view.can_accept = (open_thread and is_answer and not post.is_deleted and not held
                        and permissions.can_accept(user, question))
     view.can_edit = open_thread and permissions.can_edit(user, post)
     view.can_reply = (open_thread and not post.is_deleted and not question.is_deleted
-                      and question.closed_at is None)
+                      and question.closed_at is None and not held)
     if node.reply_to is not None:
         parent = node.reply_to
         view.reply_to_id = parent.id
+        view.reply_to_page = node.reply_to_page
         if parent.is_deleted or parent.author is None or parent.author.is_deleted:
             view.reply_to_label = _("in reply to a deleted post")
         else:
@@ -145,22 +152,48 @@ def present_post(user, node: PostNode, question: Question, now: datetime,
     if view.can_edit:
         view.edit_url, view.delete_url = link("edit"), link("delete")
     if moderates and not post.is_deleted:
-        before, after = links["hide" if post.hidden_at is None else "restore"]
+        if post.held_at is not None:
+            name, view.moderate_label = "approve", _("Approve or reject")
+        elif post.hidden_at is None:
+            name, view.moderate_label = "hide", _("Hide")
+        else:
+            name, view.moderate_label = "restore", _("Restore")
+        before, after = links[name]
         view.moderate_url = f"{before}{pid}{after}"
-        view.moderate_label = _("Hide") if post.hidden_at is None else _("Restore")
     return view
 
 
-def present_thread(user, thread: Thread) -> list[PostView]:
-    """The answers of a thread, each with its nested replies, ready to print."""
+def thread_files(thread: Thread) -> tuple[list, dict[int, list]]:
+    """The files of the question and of the posts on this page of its thread (one query):
+    (the question's, {post id: the post's})."""
+    ids: list[int] = []
+
+    def collect(node: PostNode) -> None:
+        ids.append(node.post.id)
+        for child in node.replies:
+            collect(child)
+
+    for node in thread.answers:
+        collect(node)
+    return files.for_thread(thread.question.id, ids)
+
+
+def present_thread(user, thread: Thread, attached: dict[int, list] | None = None
+                   ) -> list[PostView]:
+    """The answers of a thread, each with its nested replies, ready to print. `attached`:
+    the posts' files (thread_files()), loaded here when not given."""
     now = utcnow()
     question = thread.question
     links = _links()
     locale = str(get_locale())
+    if attached is None:
+        attached = thread_files(thread)[1]
 
     def walk(node: PostNode) -> PostView:
         view = present_post(user, node, question, now, links, locale,
                             moderates=thread.moderates)
+        view.files = [] if node.placeholder or node.post.is_deleted \
+            else attached.get(node.post.id, [])
         view.replies = [walk(child) for child in node.replies]
         return view
 

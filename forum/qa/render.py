@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from forum.i18n import gettext as _
 from forum.qa.presenters import PostView, ago, iso
+from forum.services import attachments as files
 
 
 def _profile_prefix() -> str:
@@ -84,15 +85,20 @@ def _body(v: PostView, labels: dict) -> str:
         parts.append(f'<p class="accepted-mark">✓ {escape(labels["accepted"])}</p>')
     if p.is_deleted:
         parts.append(f'<p class="deleted-mark">{escape(labels["deleted"])}</p>')
-    if p.hidden_at is not None:  # only its author and moderators get here (placeholder)
+    if p.held_at is not None:  # only its author and moderators get here
+        parts.append(f'<p class="note held-mark">{escape(labels["held"])}</p>')
+    elif p.hidden_at is not None:  # only its author and moderators get here (placeholder)
         parts.append(f'<p class="deleted-mark hidden-mark">'
                      f'{escape(_("Hidden by a moderator: %(reason)s", reason=p.hidden_reason))}'
                      f'</p>')
     if v.reply_to_id:
-        parts.append(f'<p class="reply-to"><a href="#post-{int(v.reply_to_id)}">'
+        page = f"?page={int(v.reply_to_page)}" if v.reply_to_page else ""
+        parts.append(f'<p class="reply-to"><a href="{page}#post-{int(v.reply_to_id)}">'
                      f'{escape(v.reply_to_label)}</a></p>')
-    parts.append(f'\n<div class="body" lang="{escape(p.lang)}">{p.body_html}</div>\n'
-                 f'<p class="meta">{_author(p.author, labels)} · '
+    parts.append(f'\n<div class="body" lang="{escape(p.lang)}">{p.body_html}</div>\n')
+    if v.files:
+        parts.append(files_html(v.files, remove=bool(v.moderate_url)))
+    parts.append(f'<p class="meta">{_author(p.author, labels)} · '
                  f'<a href="{escape(v.permalink)}">{_time(v.iso, v.ago)}</a>')
     if v.revisions_url:
         parts.append(f' · <a href="{escape(v.revisions_url)}">{escape(labels["edited"])}</a>')
@@ -156,6 +162,33 @@ def _post(v: PostView, labels: dict, out: list[str]) -> None:
     for child in v.replies:
         _post(child, labels, out)
     out.append("</div></article>")
+
+
+def files_html(attached: list, *, remove: bool = False) -> Markup:
+    """The files of a post: name, type and size, so a reader on a metered connection
+    chooses; images as small lazy-loaded thumbnails linking to the image. `remove`: the
+    reader moderates the post (a link to remove each file)."""
+    if not attached:
+        return Markup("")
+    side = files.setting("ATTACH_THUMB_SIDE")
+    out = [f'<ul class="files" aria-label="{escape(_("Attached files"))}">']
+    for a in attached:
+        url = f"/files/{escape(a.token)}"
+        kind = a.filename.rsplit(".", 1)[-1].upper()
+        out.append("<li>")
+        if a.kind == "image" and a.thumb_key and a.width and a.height:
+            scale = min(1.0, side / max(a.width, a.height))
+            out.append(f'<a href="{url}"><img src="{url}/thumb" alt="{escape(a.filename)}"'
+                       f' width="{max(1, round(a.width * scale))}"'
+                       f' height="{max(1, round(a.height * scale))}" loading="lazy"></a> ')
+        out.append(f'<a href="{url}">{escape(a.filename)}</a>'
+                   f' <span class="meta">{escape(kind)} · {escape(files.human_size(a.size))}'
+                   f'</span>')
+        if remove:
+            out.append(f' · <a href="{url}/remove">{escape(_("Remove"))}</a>')
+        out.append("</li>")
+    out.append("</ul>\n")
+    return Markup("".join(out))
 
 
 def post_html(view: PostView, labels: dict) -> Markup:

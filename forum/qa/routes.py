@@ -7,16 +7,24 @@ the service's status, never as a 500.
 """
 
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from forum import permissions
-from forum.errors import InvalidInput, NotFound, PermissionDenied, ServiceError
+from forum.errors import (
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServiceError,
+    json_error,
+)
 from forum.extensions import db
 from forum.models import Post, Tag, utcnow
 from forum.pages import (
+    PER_PAGE,
     ConfirmForm,
     ago,
     atom_response,
@@ -36,21 +44,40 @@ from forum.qa.forms import (
     PostForm,
     TagDescriptionForm,
 )
+from forum.services import attachments as files
 from forum.services import chat, faq, feeds, inputs, qa, routing, search, votes
 from forum.services.groups import visible_groups_query
 from forum.services.inputs import MAX_ID
 from forum.services.threads import (
     MAX_INDENT,
+    POSTS_PER_PAGE,
     PostNode,
     load_thread,
     question_list_query,
 )
+from forum.web import save_data
 
 TAGS_PER_PAGE = 50
+MAX_FORM_FILES = 5  # files in one post form (forum.attachments raises the body limit)
+SAVE_DATA_PER_PAGE = 10  # `Save-Data: on`: half a list, half the bytes
+
+
+def _list_length() -> int:
+    """Rows per question list (?per_page= still wins)."""
+    return SAVE_DATA_PER_PAGE if save_data() else PER_PAGE
 SIMILAR_LIMIT = 5
 # Ids are 32-bit on PostgreSQL: a larger number in the address is a 404, never a 500.
 QUESTION = f"/questions/<int(max={MAX_ID}):question_id>"
 POST = f"/posts/<int(max={MAX_ID}):post_id>"
+
+
+def flash_posted(item, message: str) -> None:
+    """Tell the author their question or post is published, or held for approval."""
+    if item.held_at is None:
+        flash(message, "success")
+    else:
+        flash(_("It waits for a moderator's approval: this group checks the first posts of "
+                "people new to it. Nobody else sees it until then."), "info")
 
 
 def refuse_or_flash(error: ServiceError) -> None:
@@ -86,7 +113,8 @@ def iso_filter(value) -> str:
 def questions():
     user = me()
     filters = list_filters()
-    items, pager = paginate(question_list_query(user, summaries=True, **filters))
+    items, pager = paginate(question_list_query(user, summaries=True, **filters),
+                            per_page=_list_length())
     return render_template("qa/questions.html", questions=question_rows(items),
                            pager=pager, filters=filters)
 
@@ -100,7 +128,8 @@ def tags():
 def _render_tag(tag: Tag, form=None, status: int = 200):
     user = me()
     filters = list_filters(tag=tag.name)
-    items, pager = paginate(question_list_query(user, summaries=True, **filters))
+    items, pager = paginate(question_list_query(user, summaries=True, **filters),
+                            per_page=_list_length())
     if form is None and permissions.can_edit_tags(user):
         form = TagDescriptionForm(description=tag.description)
     return render_template("qa/tag.html", tag=tag, questions=question_rows(items),
@@ -171,17 +200,50 @@ def ask():
             similar = _similar(user, form.title.data)
         else:
             try:
+                ids = _form_files(user, form)
                 question = qa.ask_question(user, title=form.title.data, body=form.body.data,
                                            group=form.group.data, tags=form.tags.data,
-                                           lang=form.lang.data,
+                                           lang=form.lang.data, attachments=ids,
                                            invite=[invited.username] if invited else None)
             except ServiceError as error:
                 status, headers = show_on_form(form, error)
             else:
-                flash(_("Your question is posted."), "success")
+                flash_posted(question, _("Your question is posted."))
                 return redirect(url_for("qa.question", question_id=question.id))
-    return render_template("qa/ask.html", form=form, similar=similar,
-                           invited=invited), status, headers
+    return render_template("qa/ask.html", form=form, similar=similar, invited=invited,
+                           pending=_pending(user, form)), status, headers
+
+
+def _form_files(user, form) -> list[int]:
+    """Store the files a form carries (each checked by the service) and give the ids to
+    attach, with those an earlier try of the same form uploaded (kept in form.attachments,
+    so a refused post does not lose them)."""
+    errors: dict = {}
+    ids = files.clean_ids([v for v in (form.attachments.data or "").split(",") if v],
+                          errors)[:MAX_FORM_FILES]
+    sent = [f for f in request.files.getlist(form.files.name) if f and f.filename]
+    if len(ids) + len(sent) > MAX_FORM_FILES:
+        raise InvalidInput(fields={"files": _("At most %(n)d files per post.",
+                                              n=MAX_FORM_FILES)})
+    for upload in sent:
+        try:
+            stored = files.store_upload(user, upload.filename,
+                                        upload.read(files.setting("ATTACH_MAX_BYTES") + 1),
+                                        declared_type=upload.mimetype)
+        except ServiceError as error:
+            raise type(error)(error.message, fields={
+                "files": f"{upload.filename[:100]}: {error.message}"}) from None
+        ids.append(stored.id)
+        form.attachments.data = ",".join(map(str, ids))
+    return ids
+
+
+def _pending(user, form) -> list:
+    """The uploads of an earlier try of this form (still the writer's, still pending)."""
+    errors: dict = {}
+    ids = files.clean_ids([v for v in (form.attachments.data or "").split(",") if v],
+                          errors)[:MAX_FORM_FILES]
+    return files.pending_of(user, ids)
 
 
 @bp.route("/questions/similar")
@@ -198,16 +260,25 @@ def similar():
 
 def _render_question(question_id, *, form=None, status: int = 200, headers=None):
     user = me()
-    thread = load_thread(user, question_id, sources=False)
+    thread = load_thread(user, question_id, sources=False, page=request.args.get("page"),
+                         post_id=request.args.get("post"), per_page=POSTS_PER_PAGE)
     q = thread.question
     can_answer = (permissions.is_user(user) and not q.is_deleted and q.closed_at is None
                   and permissions.can_view_group(user, q.group, is_member=thread.is_member))
     if form is None and can_answer:
         form = PostForm()
+    question_files, post_files = presenters.thread_files(thread)
     return render_template("qa/question.html", thread=thread, q=q, form=form,
-                           posts_html=render.posts_html(presenters.present_thread(user, thread),
-                                                        presenters.post_labels(q)),
+                           posts_html=render.posts_html(
+                               presenters.present_thread(user, thread, post_files),
+                               presenters.post_labels(q)),
                            can_answer=can_answer, can=permissions,
+                           question_files_html=render.files_html(
+                               question_files,
+                               remove=bool(question_files) and files.may_remove(
+                                   user, question_files[0])),
+                           pending=_pending(user, form) if form is not None else [],
+                           answer_pager=_answer_pager(thread),
                            chat_source=chat.chat_source_of(q.id),
                            experts=routing.suggestions_for(user, q,
                                                            membership=thread.membership),
@@ -216,6 +287,20 @@ def _render_question(question_id, *, form=None, status: int = 200, headers=None)
                            faq_entries=faq.entries_for_question(user, q.id) if q.in_faq else [],
                            faq_can_promote=faq.can_curate_question(
                                user, q, membership=thread.membership)), status, headers or {}
+
+
+def _answer_pager(thread) -> dict | None:
+    """The previous and next pages of a long thread's answers (None: one page)."""
+    if thread.pages <= 1:
+        return None
+
+    def link(page: int) -> str:
+        return url_for("qa.question", question_id=thread.question.id,
+                       page=page if page > 1 else None, _anchor="answers-title")
+
+    return {"page": thread.page, "pages": thread.pages,
+            "prev": link(thread.page - 1) if thread.page > 1 else None,
+            "next": link(thread.page + 1) if thread.page < thread.pages else None}
 
 
 @bp.route(QUESTION)
@@ -235,6 +320,8 @@ def post_fragment(post_id):
     _mine_q, mine = votes.my_votes(user, question_id=q.id, post_ids=[post.id])
     node.my_vote = mine.get(post.id, 0)
     view = presenters.present_post(user, node, q, utcnow())
+    if not post.is_deleted:
+        view.files = files.for_posts([post.id])[post.id]
     return render.post_html(view, presenters.post_labels(q))
 
 
@@ -244,11 +331,12 @@ def post_answer(question_id):
     form = PostForm()
     check_form(form)
     try:
-        post = qa.post_answer(me(), question_id, form.body.data)
+        post = qa.post_answer(me(), question_id, form.body.data,
+                              attachments=_form_files(me(), form))
     except ServiceError as error:
         status, headers = show_on_form(form, error)
         return _render_question(question_id, form=form, status=status, headers=headers)
-    flash(_("Your answer is posted."), "success")
+    flash_posted(post, _("Your answer is posted."))
     return redirect(_post_url(post))
 
 
@@ -265,14 +353,22 @@ def post_reply(post_id):
     if request.method == "POST":
         check_form(form)
         try:
-            post = qa.post_reply(user, post_id, form.body.data)
+            post = qa.post_reply(user, post_id, form.body.data,
+                                 attachments=_form_files(user, form))
         except ServiceError as error:
+            if _inline():
+                return _refusal(error)
             status, headers = show_on_form(form, error)
         else:
-            flash(_("Your reply is posted."), "success")
+            if _inline() and post.held_at is None:  # the page's script shows it in place
+                return jsonify(id=post.id, parent_id=post.parent_id,
+                               message=_("Your reply is posted."))
+            flash_posted(post, _("Your reply is posted."))
+            if _inline():  # held for approval: the script goes to the page with the flash
+                return jsonify(id=post.id, parent_id=post.parent_id, location=_post_url(post))
             return redirect(_post_url(post))
     return render_template("qa/reply.html", parent=parent, q=parent.question,
-                           form=form), status, headers
+                           form=form, pending=_pending(user, form)), status, headers
 
 
 # -- editing and deleting ---------------------------------------------------------------
@@ -359,6 +455,20 @@ def delete_post(post_id):
 # -- votes and the accepted answer ------------------------------------------------------
 
 
+def _inline() -> bool:
+    """Whether the page's script sent this vote or accept (it asks for JSON and updates the
+    page in place); a form without JavaScript gets the redirect as always."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _refusal(error: ServiceError):
+    """A refused inline vote or accept: the API's JSON error shape, with its status."""
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
+    message = " ".join(error.fields.values()) if isinstance(error, InvalidInput) \
+        and error.fields else error.message
+    return json_error(error.status, error.code, message, error.fields, headers)
+
+
 def _vote_value():
     raw = request.form.get("value", "")
     try:
@@ -372,9 +482,14 @@ def _vote_value():
 def vote_question(question_id):
     check_form(ConfirmForm())
     try:
-        votes.vote_question(me(), question_id, _vote_value())
+        score, mine = votes.vote_question(me(), question_id, _vote_value())
     except ServiceError as error:
+        if _inline():
+            return _refusal(error)
         refuse_or_flash(error)
+    else:
+        if _inline():
+            return jsonify(score=score, my_vote=mine)
     return redirect(url_for("qa.question", question_id=question_id, _anchor="question"))
 
 
@@ -383,13 +498,17 @@ def vote_question(question_id):
 def vote_post(post_id):
     check_form(ConfirmForm())
     user = me()
-    post = qa.get_post(user, post_id)
-    target = _post_url(post)
     try:
-        votes.vote_post(user, post_id, _vote_value())
+        post = qa.get_post(user, post_id)
+        score, mine = votes.vote_post(user, post_id, _vote_value())
     except ServiceError as error:
-        refuse_or_flash(error)
-    return redirect(target)
+        if _inline():
+            return _refusal(error)
+        refuse_or_flash(error)  # raises 403 and 404 (no such post): `post` is known below
+    else:
+        if _inline():
+            return jsonify(score=score, my_vote=mine)
+    return redirect(_post_url(post))
 
 
 @bp.route(f"{QUESTION}/accept", methods=["POST"])
@@ -399,10 +518,15 @@ def accept(question_id):
     # Not an id (None): refused by the service as "not an answer of this question".
     answer_id = inputs.as_id(request.form.get("answer_id"))
     try:
-        qa.accept_answer(me(), question_id, answer_id)
+        question = qa.accept_answer(me(), question_id, answer_id)
     except ServiceError as error:
+        if _inline():
+            return _refusal(error)
         refuse_or_flash(error)
         answer_id = None
+    else:
+        if _inline():
+            return jsonify(accepted_answer_id=question.accepted_answer_id)
     anchor = f"post-{answer_id}" if answer_id else "answers"
     return redirect(url_for("qa.question", question_id=question_id, _anchor=anchor))
 
@@ -414,7 +538,12 @@ def unaccept(question_id):
     try:
         qa.unaccept_answer(me(), question_id)
     except ServiceError as error:
+        if _inline():
+            return _refusal(error)
         refuse_or_flash(error)
+    else:
+        if _inline():
+            return jsonify(accepted_answer_id=None)
     return redirect(url_for("qa.question", question_id=question_id, _anchor="answers"))
 
 

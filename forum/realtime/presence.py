@@ -59,8 +59,12 @@ def announce(room_id: int, *, skip_sid: str | None = None) -> None:
 
 
 def _send(room_id: int, *, skip_sid: str | None = None) -> None:
-    emit("presence", {"room": room_id, "online": online(room_id)}, room_channel(room_id),
-         skip_sid=skip_sid)
+    found = present(room_id)
+    payload = {"room": room_id, "online": sorted(found, key=str.lower)}
+    visiting = sorted((name for name, mark in found.items() if mark), key=str.lower)
+    if visiting:  # site moderators there without being members, shown as such
+        payload["moderators"] = visiting
+    emit("presence", payload, room_channel(room_id), skip_sid=skip_sid)
 
 
 def _start_window(room_id: int, interval: float) -> None:
@@ -140,16 +144,29 @@ def _keep_alive(client) -> None:
 # -- entries -----------------------------------------------------------------------------
 
 
-def enter(room_id: int, sid: str, username: str) -> None:
-    """Record that the socket `sid` of `username` joined a room (in Redis, if any)."""
+# Sockets of this process in a room as visiting moderators: {room id: {sid, ...}} (the
+# presence of a process without Redis).
+_VISITING: dict[int, set[str]] = {}
+MODERATOR_MARK = "moderator"
+
+
+def enter(room_id: int, sid: str, username: str, *, moderator: bool = False) -> None:
+    """Record that the socket `sid` of `username` joined a room (in Redis, if any);
+    `moderator`: they are there as a site moderator, not a member, and shown as such."""
+    with _LOCK:
+        if moderator:
+            _VISITING.setdefault(room_id, set()).add(sid)
+        elif room_id in _VISITING:
+            _VISITING[room_id].discard(sid)
     client = redis.client()
     if client is None:
         return
     try:
         _keep_alive(client)
         key = _online_key(room_id)
+        value = f"{username} {MODERATOR_MARK}" if moderator else username
         pipe = client.pipeline(transaction=False)
-        pipe.hset(key, sid, f"{_process_id()} {username}")
+        pipe.hset(key, sid, f"{_process_id()} {value}")
         pipe.expire(key, PRESENCE_TTL)
         pipe.execute()
     except Exception:
@@ -158,6 +175,12 @@ def enter(room_id: int, sid: str, username: str) -> None:
 
 def leave(room_id: int, sid: str) -> None:
     """Record that the socket `sid` left a room (in Redis, if any)."""
+    with _LOCK:
+        visiting = _VISITING.get(room_id)
+        if visiting is not None:
+            visiting.discard(sid)
+            if not visiting:
+                del _VISITING[room_id]
     client = redis.client()
     if client is None:
         return
@@ -188,27 +211,38 @@ def live_entries(client, key: str) -> dict[str, str]:
     return {sid: value for sid, (process, _sep, value) in held.items() if alive.get(process)}
 
 
-def _live_names(client, key: str) -> set[str]:
-    """The usernames of a room's presence entries whose process is alive; the others go."""
-    return set(live_entries(client, key).values())
+def _live_names(client, key: str) -> dict[str, bool]:
+    """{username: there as a visiting moderator} of a room's presence entries whose process
+    is alive; the others go."""
+    found: dict[str, bool] = {}
+    for value in live_entries(client, key).values():
+        name, _sep, mark = value.partition(" ")
+        found[name] = found.get(name, True) and mark == MODERATOR_MARK
+    return found
+
+
+def present(room_id: int) -> dict[str, bool]:
+    """{username: there only as a visiting moderator} of everyone with a socket in the
+    room."""
+    client = redis.client()
+    if client is not None:
+        try:
+            return _live_names(client, _online_key(room_id))
+        except Exception:
+            log.exception("chat: could not read presence from Redis")
+    found: dict[str, bool] = {}
+    with _LOCK:
+        visiting = set(_VISITING.get(room_id, ()))
+    for sid in local_sids(room_channel(room_id)):
+        server = socketio.server
+        if server is not None and not server.manager.is_connected(sid, CHAT_NAMESPACE):
+            continue  # on its way out
+        info = socket_info(sid)
+        if info is not None:
+            found[info.username] = found.get(info.username, True) and sid in visiting
+    return found
 
 
 def online(room_id: int) -> list[str]:
     """The usernames with a socket in the room, sorted, each once."""
-    client = redis.client()
-    names: set[str] = set()
-    if client is not None:
-        try:
-            names.update(_live_names(client, _online_key(room_id)))
-        except Exception:
-            log.exception("chat: could not read presence from Redis")
-            client = None
-    if client is None:
-        for sid in local_sids(room_channel(room_id)):
-            server = socketio.server
-            if server is not None and not server.manager.is_connected(sid, CHAT_NAMESPACE):
-                continue  # on its way out
-            info = socket_info(sid)
-            if info is not None:
-                names.add(info.username)
-    return sorted(names, key=str.lower)
+    return sorted(present(room_id), key=str.lower)

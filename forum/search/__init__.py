@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("search", __name__)
 
-from forum.search import routes  # noqa: E402,F401
+from forum.search import moderators, routes  # noqa: E402,F401

@@ -41,6 +41,7 @@ from forum.realtime import chat as chat_emits
 from forum.realtime import presence, registry
 from forum.schemas import message_json
 from forum.security import token_hash
+from forum.services import attachments as files
 from forum.services import inputs, notifications, qa, trust
 from forum.services.accounts import get_user_by_username
 from forum.services.inputs import as_id, id_field, require_user
@@ -90,16 +91,16 @@ def new_client_id() -> str:
 
 
 def can_enter(user, room: ChatRoom, *, is_member: bool | None = None) -> bool:
-    """Group rooms: the group's members; direct rooms: their two people. `is_member`: the
-    user's membership of the room's group when the caller read it already."""
+    """Group rooms: the group's members, and site moderators and admins openly (a public
+    group's room: its members see them present, marked as moderators); direct rooms: their
+    two people. `is_member`: the user's membership of the room's group when the caller read
+    it already."""
     if not permissions.is_user(user) or room is None:
         return False
     if room.is_group:
         if is_member is None:
-            is_member = db.session.scalar(select(GroupMembership.id).where(
-                GroupMembership.group_id == room.group_id,
-                GroupMembership.user_id == user.id)) is not None
-        return is_member
+            is_member = _is_member(user, room)
+        return is_member or (permissions.is_moderator(user) and not room.group.private)
     ids = room.direct_user_ids()
     return ids is not None and user.id in ids
 
@@ -138,6 +139,19 @@ _INSERT_MESSAGE_LOCKED = postgresql.insert(_MESSAGES).from_select(
 ).on_conflict_do_nothing().returning(_MESSAGES.c.id)
 
 
+def _is_member(user, room: ChatRoom) -> bool:
+    return db.session.scalar(select(GroupMembership.id).where(
+        GroupMembership.group_id == room.group_id,
+        GroupMembership.user_id == user.id)) is not None
+
+
+def visits_as_moderator(user, room: ChatRoom) -> bool:
+    """True when `user` is in a group's room as a site moderator or admin without being a
+    member of the group: presence shows them marked as such."""
+    return (permissions.is_user(user) and room is not None and room.is_group
+            and permissions.is_moderator(user) and not _is_member(user, room))
+
+
 def may_enter(user, room_id) -> bool:
     """Whether `user` may enter the room with this id (False for unknown rooms)."""
     try:
@@ -167,7 +181,7 @@ def _enterable(user, row) -> ChatRoom:
     if can_enter(user, room, is_member=membership is not None):
         return room
     # A public group's room is no secret: say why it stays shut. A private group's room is
-    # "not found" to everyone outside it, admins included (who may see the group itself).
+    # "not found" to everyone outside it, site moderators and admins included.
     if room.is_group and not room.group.private:
         raise PermissionDenied(_("Join the group to take part in its chat."))
     raise NotFound(_("No such chat room."))
@@ -335,9 +349,10 @@ def _original(author_id: int, client_id: str) -> ChatMessage | None:
 
 
 @transactional
-def send_message(user, room_id, body, client_id, *, system: bool = False
+def send_message(user, room_id, body, client_id, *, attachments=None, system: bool = False
                  ) -> tuple[ChatMessage, bool]:
-    """Post a message; returns it and whether it is new.
+    """Post a message; returns it and whether it is new. `attachments`: ids of the author's
+    pending uploads (those the body links to are attached too).
 
     A client_id the author used already stores nothing: the original message comes back with
     False, and is broadcast only if no process ever broadcast it (its process died between
@@ -385,21 +400,23 @@ def send_message(user, room_id, body, client_id, *, system: bool = False
             return _same_room(original, room), False
         raise NotFound(_("No such chat room."))  # PostgreSQL: deleted since it was read
     message = _stored_message(message_id, values, user)
+    attached = files.attach(user, attachments, body=body, message=message)  # no query if none
     notifications.notify_chat_mentions(user, message, room,
                                        mentions.linked_ids(rendered.mentions))
     # Keep the author loaded after the commit: the ack is built from it, and a reload
     # would take a database connection again for the rest of the socket event.
     keep_loaded_after_commit()
     after_commit(chat_emits.chat_message, message,
-                 payload=message_json(message))
+                 payload=message_json(message, attachments=attached))
     return message, True
 
 
 @transactional
-def send_and_mark_read(user, room_id, body, client_id) -> tuple[ChatMessage, bool]:
+def send_and_mark_read(user, room_id, body, client_id, *, attachments=None
+                       ) -> tuple[ChatMessage, bool]:
     """send_message(), then the sender has read the room up to the message (the page form):
     one transaction. Raises as send_message()."""
-    message, created = send_message(user, room_id, body, client_id)
+    message, created = send_message(user, room_id, body, client_id, attachments=attachments)
     mark_read(user, message.room_id, message.id)
     return message, created
 

@@ -354,7 +354,8 @@ def group_page(user, slug) -> GroupPage:
         .limit(MEMBERS_PREVIEW)).all()
     requests = db.session.execute(_pending(group.id)).all() if moderates else []
     room_id = None
-    if membership is not None:
+    if membership is not None or (permissions.is_moderator(user) and not group.private):
+        # Site moderators take part in public groups' rooms openly (forum.services.chat).
         room_id = db.session.scalar(select(ChatRoom.id).where(ChatRoom.group_id == group.id,
                                                               ChatRoom.kind == "group"))
     return GroupPage(group=group, membership=membership, moderates=moderates,

@@ -24,6 +24,7 @@ from forum.extensions import db
 from forum.models import MAIL_DELIVERIES, NOTIFICATION_KINDS, MailSetting, Notification, User
 from forum.models.base import utcnow
 from forum.services.accounts import external_url, mail_allowed
+from forum.services.reply_tokens import reply_address
 from forum.services.uow import after_commit, savepoint, transactional
 
 # What a kind does by mail until its member says otherwise: what concerns you directly
@@ -44,6 +45,7 @@ KIND_LABELS = {
     "accept_reminder": _l("Reminders to accept an answer"),
     "join_request": _l("Requests to join a group you moderate"),
     "join_decision": _l("Answers to your requests to join a group"),
+    "held": _l("First posts waiting for your approval in a group you moderate"),
 }
 DELIVERY_LABELS = {
     "immediate": _l("At once"),
@@ -52,6 +54,9 @@ DELIVERY_LABELS = {
     "off": _l("Off"),
 }
 ALL_KINDS = "all"  # an unsubscribe link that turns every kind off
+# Kinds about one thread whose mail can be answered by replying to it (reply by email, on
+# when REPLY_DOMAIN is set): about a post, the reply goes under that post; else it answers.
+REPLYABLE_KINDS = ("answer", "reply", "mention", "new_question", "routed")
 
 
 def mail_settings(user: User) -> dict[str, str]:
@@ -191,9 +196,17 @@ def _send_notification_mails(notification_ids: list[int]) -> None:
     for note, user in rows:
         with force_locale(user.locale or "en"):
             link = unsubscribe_url(user, note.kind)
+            reply_to = None
+            if note.kind in REPLYABLE_KINDS and note.question_id:
+                reply_to = reply_address(user.id, note.question_id, note.post_id)
             body = _("%(text)s\n\n%(url)s\n\nYou get this mail because of your mail "
                      "settings: %(settings)s\nStop these mails: %(unsubscribe)s\n",
                      text=note.text, url=absolute(note.url), unsubscribe=link,
                      settings=external_url("notifications.mail_settings"))
+            if reply_to:
+                body = (_("Reply to this mail to reply to this post on the forum.")
+                        if note.post_id else _("Reply to this mail to answer.")) + \
+                    "\n" + _("Write above the quoted text; keep the reply address.") + \
+                    "\n\n" + body
             mail.queue_message(mail.build_message(user.email, note.text[:150], body,
-                                                  unsubscribe_url=link))
+                                                  unsubscribe_url=link, reply_to=reply_to))

@@ -5,7 +5,7 @@ from sqlalchemy import select, text
 from forum.extensions import db
 from forum.markup import MARKUP_VERSION, mentioned_names, render_markdown
 from forum.models import Group, Post, Question, User
-from forum.services import faq, search
+from forum.services import faq, search, site
 from forum.services.notifications import mentions_of_names
 from forum.services.uow import unit_of_work
 
@@ -65,6 +65,7 @@ def rerender_markup(*, batch: int = 500, force: bool = False) -> int:
                 for question_id in questions:
                     search.index_question(question_id)
                 last_id = rows[-1].id
+    changed += site.rerender_welcome(force=force)  # the home page's welcome texts
     # FAQ entries keep their own curated copies (summary, question, answer).
     changed += faq.rerender_entries(batch=batch, force=force)
     return changed

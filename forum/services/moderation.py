@@ -43,7 +43,7 @@ SUSPEND_DAYS_MAX = 365
 # -- input ------------------------------------------------------------------------------
 
 
-def _reason(value, errors: dict, *, required: bool = True) -> str:
+def clean_reason(value, errors: dict, *, required: bool = True) -> str:
     """A short text saying why (1 to 500 characters; optional where `required` is False)."""
     if value is None and not required:
         return ""
@@ -57,7 +57,8 @@ def _reason(value, errors: dict, *, required: bool = True) -> str:
     return reason
 
 
-def _check(errors: dict) -> None:
+def check_errors(errors: dict) -> None:
+    """InvalidInput naming the fields of `errors`, when there are any."""
     if errors:
         raise InvalidInput(fields=errors)
 
@@ -191,9 +192,9 @@ def hide(actor, target_type, target_id, reason):
     readers see that it was hidden, its author sees it with `reason`. Raises InvalidInput,
     NotFound, PermissionDenied or Conflict (hidden already)."""
     errors: dict = {}
-    reason = _reason(reason, errors)
+    reason = clean_reason(reason, errors)
     item = _load(actor, target_type, target_id)
-    _check(errors)
+    check_errors(errors)
     if item.hidden_at is not None:
         raise Conflict(_("This is hidden already."))
     item.hidden_at = utcnow()
@@ -210,11 +211,13 @@ def restore(actor, target_type, target_id, reason=None):
     """Show a hidden item again. Raises InvalidInput, NotFound, PermissionDenied or
     Conflict (not hidden)."""
     errors: dict = {}
-    reason = _reason(reason, errors, required=False)
+    reason = clean_reason(reason, errors, required=False)
     item = _load(actor, target_type, target_id)
-    _check(errors)
+    check_errors(errors)
     if item.hidden_at is None:
         raise Conflict(_("This is not hidden."))
+    if getattr(item, "held_at", None) is not None:
+        raise Conflict(_("This is waiting for approval: approve or reject it."))
     before = {"hidden": True, "hidden_reason": item.hidden_reason}
     item.hidden_at = None
     item.hidden_reason = ""
@@ -244,9 +247,9 @@ def lock(actor, question_id, reason) -> Question:
     """Lock a thread: no new answers, replies, votes, edits or accept changes but from those
     who moderate its group. Raises InvalidInput, NotFound, PermissionDenied, Conflict."""
     errors: dict = {}
-    reason = _reason(reason, errors)
+    reason = clean_reason(reason, errors)
     question = moderated_question(actor, question_id)
-    _check(errors)
+    check_errors(errors)
     if question.locked_at is not None:
         raise Conflict(_("This thread is locked already."))
     question.locked_at = utcnow()
@@ -261,9 +264,9 @@ def lock(actor, question_id, reason) -> Question:
 def unlock(actor, question_id, reason=None) -> Question:
     """Unlock a thread. Raises NotFound, PermissionDenied, Conflict (not locked)."""
     errors: dict = {}
-    reason = _reason(reason, errors, required=False)
+    reason = clean_reason(reason, errors, required=False)
     question = moderated_question(actor, question_id)
-    _check(errors)
+    check_errors(errors)
     if question.locked_at is None:
         raise Conflict(_("This thread is not locked."))
     question.locked_at = None
@@ -286,7 +289,7 @@ def close(actor, question_id, reason, *, duplicate_of=None, note=None) -> Questi
     errors: dict = {}
     if reason not in CLOSE_REASONS:
         errors["reason"] = _("Choose duplicate, off_topic or resolved_elsewhere.")
-    note = _reason(note, errors, required=False)
+    note = clean_reason(note, errors, required=False)
     question = moderated_question(actor, question_id)
     original = None
     if reason == "duplicate":
@@ -297,7 +300,7 @@ def close(actor, question_id, reason, *, duplicate_of=None, note=None) -> Questi
             errors["duplicate_of"] = _("Give the number of another question you can read.")
     elif duplicate_of not in (None, ""):
         errors["duplicate_of"] = _("Only a duplicate names another question.")
-    _check(errors)
+    check_errors(errors)
     if question.closed_at is not None:
         raise Conflict(_("This question is closed already."))
     before = _closed_state(question)
@@ -316,9 +319,9 @@ def reopen(actor, question_id, reason=None) -> Question:
     """Reopen a closed question (its reason and duplicate link go). Raises NotFound,
     PermissionDenied, Conflict (not closed)."""
     errors: dict = {}
-    reason = _reason(reason, errors, required=False)
+    reason = clean_reason(reason, errors, required=False)
     question = moderated_question(actor, question_id)
-    _check(errors)
+    check_errors(errors)
     if question.closed_at is None:
         raise Conflict(_("This question is not closed."))
     before = _closed_state(question)
@@ -354,7 +357,7 @@ def move(actor, question_id, group_slug, reason) -> Question:
     and admins move a private group's question into a public group. Group counts and the
     search index follow; follows stay. Raises InvalidInput, NotFound, PermissionDenied."""
     errors: dict = {}
-    reason = _reason(reason, errors)
+    reason = clean_reason(reason, errors)
     question = moderated_question(actor, question_id)
     target = None
     if not isinstance(group_slug, str) or not group_slug or inputs.unstorable(group_slug):
@@ -365,7 +368,7 @@ def move(actor, question_id, group_slug, reason) -> Question:
             errors["group"] = _("No such group.")
         elif target.id == question.group_id:
             errors["group"] = _("The question is in this group already.")
-    _check(errors)
+    check_errors(errors)
     source = question.group
     if not _may_move(actor, source, target):
         if source.private and not target.private:
@@ -436,7 +439,7 @@ def suspend(actor, username, *, days=None, ban: bool = False, reason) -> User:
     Site moderators and admins only; never an admin, never yourself. Raises InvalidInput,
     NotFound, PermissionDenied."""
     errors: dict = {}
-    reason = _reason(reason, errors)
+    reason = clean_reason(reason, errors)
     if ban is not True and ban not in (False, None):
         errors["ban"] = _("Must be true or false.")
     elif ban is True:
@@ -449,7 +452,7 @@ def suspend(actor, username, *, days=None, ban: bool = False, reason) -> User:
         else:
             days = number
     user = _suspendable(actor, username)
-    _check(errors)
+    check_errors(errors)
     before = _suspension_state(user)
     user.suspended_until = BANNED_UNTIL if ban else utcnow() + timedelta(days=days)
     user.suspension_reason = reason
@@ -466,9 +469,9 @@ def unsuspend(actor, username, reason) -> User:
     """Lift a suspension or a ban. Raises InvalidInput, NotFound, PermissionDenied, Conflict
     (not suspended)."""
     errors: dict = {}
-    reason = _reason(reason, errors)
+    reason = clean_reason(reason, errors)
     user = _suspendable(actor, username)
-    _check(errors)
+    check_errors(errors)
     if not is_suspended(user):
         raise Conflict(_("This account is not suspended."))
     before = _suspension_state(user)

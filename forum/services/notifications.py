@@ -21,6 +21,7 @@ their rows, one SELECT of their unread counts. The rules, for every kind:
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -332,6 +333,30 @@ def notify_join_request(asker: User, group: Group) -> int:
     return _deliver(actor=asker, personal={}, followers=[moderators],
                     follower_kind="join_request", audience=true(),
                     mutes=[("group", group.id)], texts=texts, url=group_link(group.slug),
+                    group_id=group.id)
+
+
+def notify_held(author: User, group: Group, question: Question, post: Post | None) -> int:
+    """A first post waits for approval in a pre-moderated group: the group's moderators
+    hear (held); a group without moderators has its site moderators and admins hear."""
+    moderators = select(GroupMembership.user_id).where(GroupMembership.group_id == group.id,
+                                                       GroupMembership.role == "moderator")
+    if not db.session.scalar(select(exists(moderators))):
+        moderators = select(User.id).where(User.role.in_(("moderator", "admin")))
+    name = author.name
+    title = _short(question.title)
+
+    def texts(kind):
+        if post is None:
+            return _("%(name)s's question waits for your approval: %(title)s", name=name,
+                     title=title)
+        return _("%(name)s's answer waits for your approval: %(title)s", name=name,
+                 title=title)
+
+    return _deliver(actor=author, personal={}, followers=[moderators], follower_kind="held",
+                    audience=true(), mutes=[], texts=texts,
+                    url=f"/moderation/flags?group={quote(group.slug)}#held",
+                    question_id=question.id, post_id=post.id if post is not None else None,
                     group_id=group.id)
 
 

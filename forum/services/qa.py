@@ -28,7 +28,8 @@ from forum.models import (
     utcnow,
 )
 from forum.realtime import live
-from forum.services import follows, inputs, notifications, routing, search, trust
+from forum.services import attachments as files
+from forum.services import follows, inputs, notifications, premoderation, routing, search, trust
 from forum.services.inputs import TAG_MAX_LEN, as_id, clean_tag_name
 from forum.services.reputation import ACCEPTED_ANSWER, adjust_reputation
 from forum.services.uow import after_commit, transactional
@@ -60,7 +61,8 @@ def clean_body(value, errors: dict) -> str:
 
 
 def clean_tags(value, errors: dict) -> list[str]:
-    """1 to 5 distinct valid tag names; a string is split on commas and spaces."""
+    """1 to 5 distinct valid tag names, synonyms replaced by their tags
+    (search.canonical_tag_names); a string is split on commas and spaces."""
     if isinstance(value, str):
         value = value.replace(",", " ").split()
     if not isinstance(value, list):
@@ -76,6 +78,7 @@ def clean_tags(value, errors: dict) -> list[str]:
             return []
         if name not in names:
             names.append(name)
+    names = search.canonical_tag_names(names)  # moderators' synonyms: counseling -> counselling
     if len(names) < TAGS_MIN:
         errors["tags"] = _("Add at least one tag.")
     elif len(names) > TAGS_MAX:
@@ -202,11 +205,12 @@ def _revision(*, question: Question | None = None, post: Post | None = None, edi
 
 @transactional
 def ask_question(author: User, *, title, body, group, tags, lang=None, invite=None,
-                 system: bool = False) -> Question:
+                 attachments=None, system: bool = False) -> Question:
     """Ask a question in a group, and route it: its best answerers are suggested
-    (routing.suggest) and the people `invite` names (usernames) are asked at once. Raises
-    InvalidInput (naming fields; `invite` for someone who cannot be asked),
-    PermissionDenied, Conflict (duplicate) or RateLimited."""
+    (routing.suggest) and the people `invite` names (usernames) are asked at once.
+    `attachments`: ids of the author's pending uploads (those the body links to are
+    attached too). Raises InvalidInput (naming fields; `invite` for someone who cannot be
+    asked; `attachments`), PermissionDenied, Conflict (duplicate) or RateLimited."""
     inputs.require_active(author)
     errors: dict = {}
     title = clean_title(title, errors)
@@ -237,32 +241,44 @@ def ask_question(author: User, *, title, body, group, tags, lang=None, invite=No
                         markup_version=rendered.version, lang=lang, created_at=now,
                         updated_at=now, last_activity_at=now)
     question.tags = tags_for(names)
+    held = not system and premoderation.must_hold(author, group_obj)
+    if held:  # counted, announced and notified when a moderator approves it
+        premoderation.hold(question)
     db.session.add(question)
     db.session.flush()
-    _bump_tag_counts([t.id for t in question.tags], +1)
-    db.session.execute(update(Group).where(Group.id == group_obj.id)
-                       .values(question_count=Group.question_count + 1))
+    files.attach(author, attachments, body=body, question=question)
+    if not held:
+        _bump_tag_counts([t.id for t in question.tags], +1)
+        db.session.execute(update(Group).where(Group.id == group_obj.id)
+                           .values(question_count=Group.question_count + 1))
     _revision(question=question, editor=author, body=body, title=title, tags=names)
     search.index_question(question.id)
     follows.follow_by_default(author.id, "question", question.id)  # askers follow, by default
-    notifications.notify_question(author, question, mentions.linked_ids(rendered.mentions))
+    if held:
+        notifications.notify_held(author, group_obj, question, None)
+    else:
+        notifications.notify_question(author, question, mentions.linked_ids(rendered.mentions))
     routing.suggest(question)
-    routing.ask_invited(author, question, invited)
+    routing.ask_invited(author, question, invited, notify=not held)
     return question
 
 
 @transactional
-def post_answer(author: User, question_id, body, *, lang=None, system: bool = False) -> Post:
-    """Answer a question. Raises NotFound, InvalidInput, PermissionDenied, Conflict,
-    RateLimited."""
+def post_answer(author: User, question_id, body, *, lang=None, attachments=None,
+                system: bool = False) -> Post:
+    """Answer a question (`attachments`: ids of the author's pending uploads). Raises
+    NotFound, InvalidInput, PermissionDenied, Conflict, RateLimited."""
     inputs.require_active(author)
     question = get_question(author, question_id)
-    return _create_post(author, question, None, body, lang=lang, system=system)
+    return _create_post(author, question, None, body, lang=lang, attachments=attachments,
+                        system=system)
 
 
 @transactional
-def post_reply(author: User, parent_id, body, *, lang=None, system: bool = False) -> Post:
-    """Reply to an answer or to a reply. Replying to a deleted or missing post: NotFound."""
+def post_reply(author: User, parent_id, body, *, lang=None, attachments=None,
+               system: bool = False) -> Post:
+    """Reply to an answer or to a reply (`attachments`: ids of the author's pending
+    uploads). Replying to a deleted or missing post: NotFound."""
     inputs.require_active(author)
     try:
         parent = get_post(author, parent_id)
@@ -273,11 +289,12 @@ def post_reply(author: User, parent_id, body, *, lang=None, system: bool = False
         raise NotFound(_("The post you reply to does not exist or was deleted."),
                        fields={"parent_id": _("No such post.")})
     question = get_question(author, parent.question_id)
-    return _create_post(author, question, parent, body, lang=lang, system=system)
+    return _create_post(author, question, parent, body, lang=lang, attachments=attachments,
+                        system=system)
 
 
 def _create_post(author: User, question: Question, parent: Post | None, body, *, lang,
-                 system: bool) -> Post:
+                 attachments=None, system: bool) -> Post:
     if question.is_deleted:
         raise NotFound(_("No such question."))
     if question.closed_at is not None:
@@ -285,6 +302,7 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
     if not permissions.can_post_in(author, question.group):
         raise NotFound(_("No such question."))
     check_unlocked(author, question)
+    premoderation.check_not_held(question, parent)
     errors: dict = {}
     body = clean_body(body, errors)
     lang = clean_lang(lang, author, errors)
@@ -300,25 +318,35 @@ def _create_post(author: User, question: Question, parent: Post | None, body, *,
                 author_id=author.id, depth=(parent.depth + 1) if parent else 0,
                 body_source=body, body_html=rendered.html, body_text=rendered.text,
                 markup_version=rendered.version, lang=lang, created_at=now)
+    held = not system and premoderation.must_hold(author, question.group)
+    if held:  # counted, announced and notified when a moderator approves it
+        premoderation.hold(post)
     db.session.add(post)
     db.session.flush()
-    values = {"last_activity_at": now}
-    if parent is None:
-        values["answer_count"] = Question.answer_count + 1
-    db.session.execute(update(Question).where(Question.id == question.id).values(**values))
+    files.attach(author, attachments, body=body, post=post)
+    if not held:
+        values = {"last_activity_at": now}
+        if parent is None:
+            values["answer_count"] = Question.answer_count + 1
+        db.session.execute(update(Question).where(Question.id == question.id)
+                           .values(**values))
     _revision(post=post, editor=author, body=body)
     if parent is None:
-        search.index_question(question.id)
+        if not held:
+            search.index_question(question.id)
         follows.follow_by_default(author.id, "question", question.id)  # so do answerers
-    notifications.notify_post(author, post, question, parent,
-                              mentions.linked_ids(rendered.mentions))
-    after_commit(live.post_created, post)
+    if held:
+        notifications.notify_held(author, question.group, question, post)
+    else:
+        notifications.notify_post(author, post, question, parent,
+                                  mentions.linked_ids(rendered.mentions))
+        after_commit(live.post_created, post)
     return post
 
 
 @transactional
 def edit_question(editor: User, question_id, *, title=None, body=None, tags=None,
-                  system: bool = False) -> Question:
+                  attachments=None, system: bool = False) -> Question:
     """Edit title, body or tags; authors and moderators. Every version is kept.
 
     Raises NotFound, PermissionDenied, InvalidInput or RateLimited (LIMIT_EDIT_PER_USER,
@@ -336,7 +364,14 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
     if errors:
         raise InvalidInput(fields=errors)
     old_names = [t.name for t in question.tags]
+    # The editor's new uploads join the question's files (pending ones the body links to).
+    added = files.attach(editor, attachments,
+                         body=new_body if new_body != question.body_source else "",
+                         question=question)
     if (new_title, new_body, names) == (question.title, question.body_source, old_names):
+        if added:
+            search.index_question(question.id)
+            after_commit(live.question_updated, question)
         return question
     if not system and new_body != question.body_source:
         trust.check_links(editor, new_body)
@@ -366,7 +401,7 @@ def edit_question(editor: User, question_id, *, title=None, body=None, tags=None
 
 
 @transactional
-def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
+def edit_post(editor: User, post_id, body, *, attachments=None, system: bool = False) -> Post:
     """Edit an answer or reply; authors and moderators. The old text stays in the history.
 
     Raises NotFound, PermissionDenied, InvalidInput or RateLimited (LIMIT_EDIT_PER_USER,
@@ -381,7 +416,13 @@ def edit_post(editor: User, post_id, body, *, system: bool = False) -> Post:
     body = clean_body(body, errors)
     if errors:
         raise InvalidInput(fields=errors)
+    added = files.attach(editor, attachments, body=body if body != post.body_source else "",
+                         post=post)
     if body == post.body_source:
+        if added:
+            if post.is_answer:
+                search.index_question(post.question_id)
+            after_commit(live.post_updated, post)
         return post
     if not system:
         trust.check_links(editor, body)

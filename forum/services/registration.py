@@ -13,6 +13,13 @@ links for an owner whom distributed guessing locked out (security issue 10, find
   which the per-account ceiling of failed logins does not hold back. The password is still
   needed.
 
+When the site's registration is by invitation (an admin's setting, forum.services.site),
+registering needs an open invitation: its link, mailed to one address by an admin, starts a
+registration for that address only (`register_with_invitation`). The link proves the
+address, so the account is made at once, confirmed, and the invitation spent. A request
+without one is refused (403), and so is the confirmation of a registration asked for while
+registration was open, unless an invitation to that address is open (it is spent then).
+
 Links are single use, stored as hashes, and spent atomically (of two concurrent uses one
 wins). Mail to one address is limited per hour; over the limit nothing more is sent and the
 answer stays the same. Notifications and digests go only to confirmed addresses:
@@ -31,7 +38,7 @@ from forum.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Rat
 from forum.extensions import db
 from forum.models import EmailLink, PendingRegistration, User, utcnow
 from forum.security import new_token, token_hash
-from forum.services import accounts
+from forum.services import accounts, site
 from forum.services.accounts import StartedSession, external_url
 from forum.services.inputs import text
 from forum.services.uow import after_commit, transactional
@@ -54,6 +61,11 @@ def _within_mail_limit(setting: str, scope: str, email_key: str) -> bool:
 
 
 # -- registration ---------------------------------------------------------------------------
+
+def _by_invitation_only() -> PermissionDenied:
+    return PermissionDenied(_("Registration is by invitation only. Ask an administrator of "
+                              "%(site)s for an invitation.", site=site.current().name))
+
 
 def _mail_confirmation(email: str, locale: str | None, name: str, username: str,
                        link: str) -> None:
@@ -90,8 +102,11 @@ def request_registration(username, email, password, display_name=None, *,
     it already, a warning to its owner). Returns the address, as cleaned.
 
     Answers the same whether or not the address has an account. Raises InvalidInput,
-    Conflict (naming `username` only) or RateLimited (per IP).
+    Conflict (naming `username` only), RateLimited (per IP), or PermissionDenied when
+    registration is by invitation only (register_with_invitation() is the way then).
     """
+    if site.current().invitation_only:
+        raise _by_invitation_only()
     errors: dict = {}
     username, email, password, display_name = accounts.clean_registration(
         username, email, password, display_name, errors)
@@ -162,6 +177,9 @@ def confirm_registration(token) -> User:
         raise _registration_link_gone()
     values = {name: getattr(record, name) for name in (
         "username", "email", "email_key", "password_hash", "display_name", "locale")}
+    invitation = site.live_invitation_for(values["email_key"])
+    if invitation is None and site.current().invitation_only:
+        raise _by_invitation_only()
     # Spend the link atomically: of two concurrent uses only one deletes the row.
     spent = db.session.execute(
         delete(PendingRegistration).where(PendingRegistration.id == record.id),
@@ -181,11 +199,72 @@ def confirm_registration(token) -> User:
             message = _("An account with this email address was created while your link "
                         "waited: log in, or reset your password.")
         raise Conflict(message, fields=fields) from None
+    if invitation is not None and not site.spend_invitation(invitation, user) \
+            and site.current().invitation_only:
+        raise _invitation_gone()
     # Other requests for this address can never succeed now.
     db.session.execute(
         delete(PendingRegistration).where(PendingRegistration.email_key == values["email_key"]),
         execution_options={"synchronize_session": False})
     return user
+
+
+def _invitation_gone() -> NotFound:
+    return NotFound(_("This invitation is not valid any more: it was used already, revoked, "
+                      "or it is too old. Ask the person who invited you for a new one."))
+
+
+def by_invitation_only() -> bool:
+    """Whether registering needs an invitation now (the site's setting)."""
+    return site.current().invitation_only
+
+
+def invitation_for(token):
+    """The open invitation of this link (forum.models.Invitation), or None."""
+    return site.live_invitation(token)
+
+
+@transactional
+def register_with_invitation(token, username, password, display_name=None, *,
+                             email=None, locale: str | None = None, ip: str = "") -> User:
+    """Create an account at once from an invitation's link, whatever the registration
+    mode: the address is the invitation's (it proved it by receiving the link), so it is
+    confirmed; the invitation is spent (once: of two concurrent uses one wins). `email`,
+    when given, must be that address. Raises NotFound (unknown, used, revoked or expired
+    link), InvalidInput, Conflict (username or address taken), RateLimited (per IP)."""
+    invitation = site.live_invitation(token)
+    if invitation is None:
+        raise _invitation_gone()
+    errors: dict = {}
+    if email not in (None, "") and (not isinstance(email, str)
+                                    or email.strip().lower() != invitation.email):
+        errors["email"] = _("Use the address the invitation was sent to.")
+    username, _email, password, display_name = accounts.clean_registration(
+        username, invitation.email, password, display_name, errors)
+    if errors:
+        raise InvalidInput(fields=errors)
+    ratelimit.hit("LIMIT_REGISTER_PER_IP", "register-ip", ip or "unknown")
+    user = accounts.add_user(username, invitation.email, accounts.hash_password(password),
+                             display_name, locale=locale, email_confirmed_at=utcnow())
+    if not site.spend_invitation(invitation, user):
+        raise _invitation_gone()
+    db.session.execute(
+        delete(PendingRegistration).where(PendingRegistration.email_key == invitation.email),
+        execution_options={"synchronize_session": False})
+    return user
+
+
+@transactional
+def register_with_invitation_and_sign_in(token, username, password, display_name=None, *,
+                                         locale: str | None = None, ip: str = "",
+                                         user_agent: str = "") -> StartedSession:
+    """register_with_invitation(), then a login session (with a known-device token) for
+    the new account."""
+    user = register_with_invitation(token, username, password, display_name, locale=locale,
+                                    ip=ip)
+    started = accounts.start_session(user, ip=ip, user_agent=user_agent)
+    started.device = accounts.remember_device(user)
+    return started
 
 
 @transactional

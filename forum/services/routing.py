@@ -388,9 +388,11 @@ def invitee(username) -> User | None:
         User.username_key == username.strip().lstrip("@").lower(), User.deleted_at.is_(None)))
 
 
-def _mark_asked(actor: User, question: Question, users: list[User]) -> list[User]:
+def _mark_asked(actor: User, question: Question, users: list[User], *,
+                notify: bool = True) -> list[User]:
     """Make `users` asked on `question` (existing rows change state, others are added by
-    hand, rank NULL) and notify those newly asked; returns them."""
+    hand, rank NULL) and notify those newly asked (unless `notify` is False: a held
+    question's invitations are sent when it is approved); returns them."""
     if not users:
         return []
     ids = [user.id for user in users]
@@ -418,13 +420,16 @@ def _mark_asked(actor: User, question: Question, users: list[User]) -> list[User
         except IntegrityError:  # asked by someone else at the same moment (PostgreSQL)
             raise Conflict(_("Someone else routed this question at the same moment; try "
                              "again.")) from None
-    notifications.notify_routed(actor, question, [user.id for user in fresh])
+    if notify:
+        notifications.notify_routed(actor, question, [user.id for user in fresh])
     return fresh
 
 
-def ask_invited(author: User, question: Question, users: list[User]) -> list[User]:
-    """Inside ask_question(): route the new question at once to the people it invites."""
-    return _mark_asked(author, question, users)
+def ask_invited(author: User, question: Question, users: list[User], *,
+                notify: bool = True) -> list[User]:
+    """Inside ask_question(): route the new question at once to the people it invites
+    (told now, or with `notify` False when a moderator approves the held question)."""
+    return _mark_asked(author, question, users, notify=notify)
 
 
 @transactional
@@ -442,6 +447,9 @@ def ask(actor: User, question_id, usernames) -> list[User]:
         raise PermissionDenied(_("Only the asker and moderators can ask people to answer."))
     if question.closed_at is not None:
         raise Conflict(_("This question is closed."))
+    if question.held_at is not None:
+        raise Conflict(_("This question is waiting for a moderator's approval; people can "
+                         "be asked once it is published."))
     errors: dict = {}
     names = _clean_usernames(usernames, errors)
     if errors:

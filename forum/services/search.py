@@ -46,10 +46,13 @@ How it works (the same rules on both databases):
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from sqlalchemy import Float, String, case, func, literal, literal_column, or_, select
@@ -74,13 +77,23 @@ from forum.models import (
     Tag,
 )
 from forum.services.inputs import clean_tag_name
+from forum.services.search_expand import Expansion, expand, index_changed, vocabulary
+from forum.services.search_tags import canonical_tag_names  # noqa: F401  (qa.clean_tags)
+from forum.services.search_text import (  # noqa: F401  (the search API of this module)
+    _WORD,
+    MAX_WORD,
+    STOP_WORDS,
+    fold,
+    normalise,
+    stem,
+    words,
+)
 from forum.services.uow import unit_of_work
 
 QUERY_MAX = 200
 MAX_TERMS = 16  # distinct words ranked; more are ignored (a query is at most 200 chars)
 MAX_PHRASES = 5
 MAX_EXCLUDED = 10
-MAX_WORD = 60  # longer "words" (hashes, base64) are not indexed
 MAX_BODY_WORDS = 16_000  # per document: under PostgreSQL's last tsvector position, 16383
 PER_PAGE_MAX = 100
 # Matches are fetched best first by the engine's own rank (bm25, ts_rank_cd), at most this
@@ -89,90 +102,7 @@ CANDIDATES = 500
 CANDIDATES_MAX = 2_000
 SNIPPET_CHARS = 240  # about 35 words
 
-# -- text normalisation ------------------------------------------------------------------
-
-_WORD = re.compile(r"[^\W_]+")
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ı": "i",
-                            "ð": "d", "þ": "th"})
-_VOWELS = frozenset("aeiouy")
-
-STOP_WORDS = frozenset("""
-a about an and are as at be been but by can could do does for from had has have how i if
-in into is it its me my no not of on or our should so than that the their them then there
-these they this those to us was we were what when where which who why will with would you
-your
-au aux avec ce ces cet cette d dans de des du elle elles en est et il ils j je l la le les
-leur leurs lui mais me mes n ne nos notre nous ont ou par pour qu que quel quelle qui s sa
-se ses son sont sur ta te tes ton tu un une vos votre vous y
-""".split())
-
-
-@cache
-def _strip_marks_table() -> dict[int, None]:
-    """A str.translate table deleting every combining mark (accents after NFKD)."""
-    return {cp: None for cp in range(0x300, 0x20000) if unicodedata.combining(chr(cp))}
-
-
-def fold(text: str) -> str:
-    """Lower-case `text` and drop accents and ligatures ("Méthode" -> "methode")."""
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
-    return text.translate(_strip_marks_table()).translate(_LIGATURES)
-
-
-def _undouble(word: str) -> str:
-    if len(word) >= 2 and word[-1] == word[-2] and word[-1] not in _VOWELS \
-            and word[-1] not in "lsz":
-        return word[:-1]
-    return word
-
-
-@lru_cache(maxsize=65_536)
-def stem(word: str) -> str:
-    """Fold English and French word endings of a folded word, conservatively.
-
-    vaccines/vaccine/vaccin -> vaccin, formations -> formation, méthodes -> method,
-    hôpitaux -> hopital, planning/planned/plans -> plan, injecting/injected -> inject
-    (but injection stays injection).
-    """
-    if len(word) <= 3 or not word.isascii() or not word.isalpha():
-        return word
-    # Plurals (English and French).
-    if word.endswith("sses"):
-        word = word[:-2]
-    elif word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    elif word.endswith("eaux"):
-        word = word[:-1]
-    elif word.endswith("aux") and len(word) >= 6:
-        word = word[:-3] + "al"
-    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        word = word[:-1]
-    # English -ing and -ed, when a real stem (4+ letters with a vowel) is left.
-    if word.endswith("ing") and len(word) >= 7 and _VOWELS.intersection(word[:-3]):
-        word = _undouble(word[:-3])
-    elif word.endswith("ed") and not word.endswith("eed") and len(word) >= 6 \
-            and _VOWELS.intersection(word[:-2]):
-        word = _undouble(word[:-2])
-    # French feminine participles (formée -> formé), then a final mute e.
-    if word.endswith("ee") and len(word) >= 5:
-        word = word[:-1]
-    if word.endswith("e") and len(word) >= 5:
-        word = word[:-1]
-    return word
-
-
-def words(text: str) -> list[str]:
-    """The folded (not yet stemmed) words of `text`."""
-    return [w for w in _WORD.findall(fold(text or "")) if len(w) <= MAX_WORD]
-
-
-def normalise(text: str, *, limit: int | None = None) -> str:
-    """The indexed form of `text`: its stemmed words joined by single spaces."""
-    found = words(text)
-    if limit is not None:
-        found = found[:limit]
-    return " ".join(stem(w) for w in found)
-
+# -- text normalisation: forum/services/search_text.py ------------------------------------
 
 # -- queries -----------------------------------------------------------------------------
 
@@ -184,6 +114,8 @@ class ParsedQuery:
     terms: list[str] = field(default_factory=list)
     phrases: list[tuple[str, ...]] = field(default_factory=list)
     excluded: list[tuple[str, ...]] = field(default_factory=list)
+    # What the words also stand for (search_expand.expand): set by expand_query().
+    expansion: Expansion | None = None
 
     @property
     def ranked_terms(self) -> list[str]:
@@ -196,7 +128,27 @@ class ParsedQuery:
 
     @property
     def highlight(self) -> frozenset[str]:
-        return frozenset(self.ranked_terms)
+        """The index forms marked in snippets: the words typed and, after expansion, the
+        one-word forms they stand for."""
+        found = set(self.ranked_terms)
+        if self.expansion is not None:
+            found.update(f[0] for f in self.expansion.forms
+                         if len(f) == 1 and f[0] not in STOP_WORDS)
+        return frozenset(found)
+
+    @property
+    def groups(self) -> list[dict[tuple[str, ...], float]]:
+        """[{form: weight}]: one group per word typed (and per concept, after expansion)."""
+        if self.expansion is not None:
+            return self.expansion.groups
+        return [{(t,): 1.0} for t in self.ranked_terms]
+
+    @property
+    def forms(self) -> list[tuple[str, ...]]:
+        """Every form that makes a document a match (any one of them)."""
+        if self.expansion is not None:
+            return self.expansion.forms
+        return [(t,) for t in self.terms]
 
     @property
     def empty(self) -> bool:
@@ -255,8 +207,9 @@ def install(bind: Connection | Engine) -> None:
 
     SQLite: the FTS5 tables `question_fts` and `faq_fts`. PostgreSQL: the unaccent
     extension, the IMMUTABLE wrapper `tacit_unaccent(text)`, the tables `question_fts` and
-    `faq_fts` with their stored tsvector and GIN index. Called by the test fixtures (the
-    migrations 1b4f56c6fda1 and a7c9e1f3b5d2 carry their own copy of this SQL).
+    `faq_fts` with their stored tsvector and GIN index. SQLite also gets the fts5vocab
+    tables `question_fts_vocab` and `faq_fts_vocab`. Called by the test fixtures (the
+    migrations 1b4f56c6fda1, a7c9e1f3b5d2 and d3f5b7c9e1a2 carry their own copy of this SQL).
     """
     if isinstance(bind, Engine):
         with bind.begin() as connection:
@@ -304,6 +257,10 @@ def install(bind: Connection | Engine) -> None:
         bind.exec_driver_sql(
             "CREATE VIRTUAL TABLE IF NOT EXISTS faq_fts USING fts5("
             "title, body, tokenize = 'unicode61 remove_diacritics 2')")
+        # Their words with document counts (search_expand.vocabulary); no data of their own.
+        for table in ("question_fts", "faq_fts"):
+            bind.exec_driver_sql(f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab "
+                                 f"USING fts5vocab('{table}', 'row')")
 
 
 def uninstall(bind: Connection | Engine) -> None:
@@ -312,8 +269,8 @@ def uninstall(bind: Connection | Engine) -> None:
         with bind.begin() as connection:
             uninstall(connection)
         return
-    bind.exec_driver_sql("DROP TABLE IF EXISTS faq_fts")
-    bind.exec_driver_sql("DROP TABLE IF EXISTS question_fts")
+    for table in ("faq_fts_vocab", "question_fts_vocab", "faq_fts", "question_fts"):
+        bind.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
     if _dialect(bind) == "postgresql":
         bind.exec_driver_sql("DROP FUNCTION IF EXISTS tacit_unaccent(text)")
 
@@ -327,6 +284,7 @@ def _write_documents(connection: Connection, rows: list[dict], docs=QUESTION_DOC
     """Insert or replace documents of one set: rows of {id, title, body} in index form."""
     if not rows:
         return
+    index_changed()
     table, key = docs
     if _dialect(connection) == "postgresql":
         connection.execute(sa_text(
@@ -341,6 +299,7 @@ def _write_documents(connection: Connection, rows: list[dict], docs=QUESTION_DOC
 
 
 def _delete_document(connection: Connection, ident: int, docs=QUESTION_DOCS) -> None:
+    index_changed()
     table, key = docs
     key = key if _dialect(connection) == "postgresql" else "rowid"
     connection.execute(sa_text(f"DELETE FROM {table} WHERE {key} = :id"), {"id": ident})
@@ -439,6 +398,7 @@ def rebuild_index(connection: Connection | None = None, *, batch_size: int = 500
         with unit_of_work():
             return rebuild_index(db.session.connection(), batch_size=batch_size)
     conn = connection
+    index_changed()
     conn.exec_driver_sql("DELETE FROM question_fts")
     done, last_id = 0, 0
     while True:
@@ -518,6 +478,7 @@ class SearchResults:
     query: ParsedQuery
     group: Group | None = None  # the group filter, when one was given
     totals: dict[str, int] = field(default_factory=dict)  # matches of each kind searched
+    suggestion: str | None = None  # the query with misspelt words corrected
 
     @property
     def pages(self) -> int:
@@ -553,7 +514,7 @@ def _match_conditions(dialect: str, parsed: ParsedQuery, name: str = "question_f
         if parsed.phrases:
             positive = " & ".join(_ts_phrase(p) for p in parsed.phrases)
         else:
-            positive = "(" + " | ".join(parsed.terms) + ")"
+            positive = "(" + " | ".join(_ts_phrase(f) for f in parsed.forms) + ")"
         single = [p[0] for p in parsed.excluded if len(p) == 1]
         if single:
             positive += " & !(" + " | ".join(single) + ")"
@@ -574,7 +535,7 @@ def _match_conditions(dialect: str, parsed: ParsedQuery, name: str = "question_f
     if parsed.phrases:
         positive = " AND ".join(_fts_quote(p) for p in parsed.phrases)
     else:
-        positive = "(" + " OR ".join(_fts_quote([t]) for t in parsed.terms) + ")"
+        positive = "(" + " OR ".join(_fts_quote(f) for f in parsed.forms) + ")"
     if parsed.excluded:
         positive = f"({positive}) NOT (" + " OR ".join(
             _fts_quote(p) for p in parsed.excluded) + ")"
@@ -588,8 +549,8 @@ def _best_with_documents(dialect: str, fts, key: str, matched, limit: int):
     all matches and the normalised documents of these rows only."""
     # (SQLite refuses bm25() in a query with a window function: hence two levels.)
     best = (
-        select(matched.c.id, matched.c.score, matched.c.accepted,
-               func.count().over().label("total"))
+        select(matched.c.id, matched.c.score, matched.c.accepted, matched.c.answers,
+               matched.c.created, func.count().over().label("total"))
         .order_by(matched.c.engine_rank, matched.c.id.desc())
         .limit(limit)
         .subquery("best"))
@@ -617,6 +578,7 @@ def _candidates_statement(dialect: str, user, parsed: ParsedQuery, *, limit: int
     matched = (
         select(Question.id.label("id"), Question.score.label("score"),
                case((Question.accepted_answer_id.is_not(None), 1), else_=0).label("accepted"),
+               Question.answer_count.label("answers"), Question.created_at.label("created"),
                engine_rank.label("engine_rank"))
         .select_from(fts.join(Question, Question.id == fts_id))
         .where(*where)
@@ -642,20 +604,30 @@ def _faq_candidates_statement(dialect: str, user, parsed: ParsedQuery, *, limit:
             .where(Tag.name == tag_name)))
     matched = (
         select(FaqEntry.id.label("id"), literal(0).label("score"),
-               literal(0).label("accepted"), engine_rank.label("engine_rank"))
+               literal(0).label("accepted"), literal(1).label("answers"),
+               FaqEntry.promoted_at.label("created"), engine_rank.label("engine_rank"))
         .select_from(fts.join(FaqEntry, FaqEntry.id == fts_id))
         .where(*where)
         .subquery("matched"))
     return _best_with_documents(dialect, fts, "entry_id", matched, limit)
 
 
-# An FAQ entry is the community's checked answer: it ranks above the threads that match
-# the query equally. The rule is an order, not a weight: first the number of distinct query
-# words matched (a thread matching more words still comes first), then FAQ entries before
-# threads, then the fraction below. The reported relevance keeps that order as one number:
-# matched words + FAQ_BOOST for an entry + the fraction scaled into [0, FAQ_BOOST), so that
-# "higher is better" holds across both kinds and no boost ever outweighs a matched word.
-FAQ_BOOST = 0.5
+# Ranking: BM25F over the candidates' normalised documents, in Python, so that both
+# databases give the same order. Each group of the query (a word typed with its spellings,
+# corrections and completions; or a concept's other terms) scores by its best form:
+# weight x idf x saturated term frequency, where the frequency adds the title's (TITLE_WEIGHT
+# times, after length normalisation) and the body's (question and answers). idf comes from
+# the vocabulary (document counts of the whole index); the average field lengths from the
+# candidates. An FAQ entry, an accepted or an answered thread is favoured by a factor;
+# then the thread's score and recency break ties.
+FAQ_BOOST = 1.15
+FAQ_FULL_BOOST = 1.35  # an FAQ entry holding every word typed
+ACCEPTED_BOOST = 1.06
+ANSWERED_BOOST = 1.03
+TITLE_WEIGHT = 4.0
+K1 = 1.2
+B_TITLE, B_BODY = 0.3, 0.75
+COVERAGE = 0.5  # the share of a score that depends on how many groups matched
 KINDS = ("question", "faq")
 
 
@@ -667,44 +639,89 @@ class _Candidate:
     score: int
     doc_title: str
     doc_body: str
+    answers: int = 0
+    created: object = None
+
+
+def _idf(form: tuple[str, ...], vocab, documents: int) -> float:
+    df = min((vocab.df.get(w, 0) for w in form), default=0)
+    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+
+
+def _tf(form: tuple[str, ...], counts: Counter, padded: str) -> int:
+    if len(form) == 1:
+        return counts.get(form[0], 0)
+    if any(w not in counts for w in form):
+        return 0
+    return padded.count(" " + " ".join(form) + " ")
 
 
 def _rank(parsed: ParsedQuery, rows) -> list[tuple[float, _Candidate]]:
     """Score candidates (questions and FAQ entries) in Python, the same way whatever the
-    database; best first, as (relevance, candidate).
-
-    Order: the number of distinct query words matched; then FAQ entries before threads;
-    then a fraction in [0, 1) weighing each matched word by its rarity among all the
-    candidates (1 when one document has it, 1/2 when all do) and by 1.5 when it is in the
-    title; then an accepted answer, the score, and the newest.
-    """
-    terms = parsed.ranked_terms
-    padded = [(f" {r.doc_title} ", f" {r.doc_body} ", r) for r in rows]
-    flags = []
-    df = [0] * len(terms)
-    for title, body, row in padded:
-        found = []
-        for i, term in enumerate(terms):
-            needle = f" {term} "
-            if needle in title:
-                found.append((i, 1.5))
-            elif needle in body:
-                found.append((i, 1.0))
-            else:
-                continue
-            df[i] += 1
-        flags.append((found, row))
-    n = len(rows)
-    weights = [n / (n + d) if n else 0.0 for d in df]
-    best = 1.5 * sum(weights) or 1.0
+    database; best first, as (relevance, candidate). See the comment above."""
+    if not rows:
+        return []
+    groups = parsed.groups
+    typed = len(parsed.ranked_terms)  # the first groups: one per word typed
+    vocab = parsed.expansion and vocabulary()
+    documents = max(vocab.documents if vocab else len(rows), len(rows))
+    df_source = vocab if vocab else _CandidateCounts(rows, groups)
+    idf = [{form: _idf(form, df_source, documents) for form in group} for group in groups]
+    docs = []
+    for row in rows:
+        title, body = row.doc_title.split(), row.doc_body.split()
+        docs.append((row, Counter(title), f" {row.doc_title} ", len(title),
+                     Counter(body), f" {row.doc_body} ", len(body)))
+    avg_title = sum(d[3] for d in docs) / len(docs) or 1.0
+    avg_body = sum(d[6] for d in docs) / len(docs) or 1.0
     keyed = []
-    for found, row in flags:
-        fraction = sum(weights[i] * bonus for i, bonus in found) / best * 0.999
-        faq = row.kind == "faq"
-        keyed.append(((len(found), faq, fraction, row.accepted, row.score, row.id), row))
+    for row, t_counts, t_text, t_len, b_counts, b_text, b_len in docs:
+        t_norm = 1 - B_TITLE + B_TITLE * t_len / avg_title
+        b_norm = 1 - B_BODY + B_BODY * b_len / avg_body
+        total, matched, typed_matched = 0.0, 0, 0
+        for number, (group, group_idf) in enumerate(zip(groups, idf, strict=True)):
+            best = 0.0
+            for form, weight in group.items():
+                tf = (TITLE_WEIGHT * _tf(form, t_counts, t_text) / t_norm
+                      + _tf(form, b_counts, b_text) / b_norm)
+                if tf:
+                    best = max(best, weight * group_idf[form] * tf * (K1 + 1) / (tf + K1))
+            total += best
+            matched += best > 0
+            typed_matched += best > 0 and number < typed
+        total *= 1 - COVERAGE + COVERAGE * matched / len(groups)
+        if row.kind == "faq":
+            total *= FAQ_FULL_BOOST if typed_matched == typed else FAQ_BOOST
+        elif row.accepted:
+            total *= ACCEPTED_BOOST
+        elif row.answers:
+            total *= ANSWERED_BOOST
+        total = round(total, 6)
+        keyed.append(((total, row.kind == "faq", row.accepted, row.score,
+                       _timestamp(row.created), row.id), row))
     keyed.sort(key=lambda x: x[0], reverse=True)
-    return [(matched + (FAQ_BOOST if faq else 0.0) + fraction * FAQ_BOOST, row)
-            for (matched, faq, fraction, *_rest), row in keyed]
+    return [(key[0], row) for key, row in keyed]
+
+
+def _timestamp(value) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, str):  # SQLite through a text() statement
+        return datetime.fromisoformat(value).timestamp()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+class _CandidateCounts:
+    """Document counts among the candidates (for queries ranked without a vocabulary)."""
+
+    def __init__(self, rows, groups) -> None:
+        self.df: dict[str, int] = {}
+        wanted = {w for group in groups for form in group for w in form}
+        for row in rows:
+            for word in wanted.intersection(f"{row.doc_title} {row.doc_body}".split()):
+                self.df[word] = self.df.get(word, 0) + 1
 
 
 def _ranked_ids(user, parsed: ParsedQuery, *, limit: int, offset: int = 0,
@@ -721,7 +738,7 @@ def _ranked_ids(user, parsed: ParsedQuery, *, limit: int, offset: int = 0,
         rows = db.session.execute(statement(dialect, user, parsed, limit=pool, **filters)).all()
         totals[kind] = int(rows[0].total) if rows else 0
         candidates.extend(_Candidate(kind, r.id, int(r.accepted), int(r.score), r.doc_title,
-                                     r.doc_body) for r in rows)
+                                     r.doc_body, int(r.answers), r.created) for r in rows)
     ranked = _rank(parsed, candidates)
     return [(row.kind, row.id, round(score, 6))
             for score, row in ranked[offset:offset + limit]], totals
@@ -869,6 +886,8 @@ def _clean_filters(user, q, group, tag, lang, page, per_page) -> tuple[dict, Gro
         tag_name = clean_tag_name(tag.lower() if isinstance(tag, str) else tag)
         if tag_name is None:
             errors["tag"] = _("Not a valid tag.")
+        else:
+            tag_name = canonical_tag_names([tag_name])[0]
     for name, value, top in (("page", page, None), ("per_page", per_page, PER_PAGE_MAX)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             errors[name] = _("Must be at least 1.")
@@ -901,6 +920,21 @@ def check_query(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20
     return parsed, filters, group_obj
 
 
+def expand_query(q: str, parsed: ParsedQuery, *, prefix: bool = True) -> ParsedQuery:
+    """Add to `parsed` what its words also stand for (spellings, typo corrections, the last
+    word's completions, thesaurus concepts): see forum/services/search_expand.py."""
+    parsed.expansion = expand(q, parsed.ranked_terms, prefix=prefix)
+    return parsed
+
+
+def suggestion(q: str, parsed: ParsedQuery) -> str | None:
+    """The query with its misspelt words corrected ("did you mean"), or None."""
+    corrections = parsed.expansion.corrections if parsed.expansion else {}
+    if not corrections:
+        return None
+    return _WORD.sub(lambda m: corrections.get(fold(m.group()), m.group()), q)
+
+
 def _types(types) -> tuple[str, ...]:
     if isinstance(types, str):
         types = (types,)
@@ -923,6 +957,7 @@ def search(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20,
     kinds = _types(types)
     parsed, filters, group_obj = check_query(user, q, group=group, tag=tag, lang=lang,
                                              page=page, per_page=per_page)
+    expand_query(q, parsed)
     ranked, totals = _ranked_ids(user, parsed, limit=per_page, offset=(page - 1) * per_page,
                                  kinds=kinds, **filters)
     questions = _load_questions([i for k, i, _r in ranked if k == "question"])
@@ -939,7 +974,8 @@ def search(user, q, *, group=None, tag=None, lang=None, page=1, per_page=20,
             items.append(SearchHit(question=None, rank=r, kind="faq", entry=entries[i],
                                    snippet_html=marker.snippet(plain, marker.found(plain))))
     return SearchResults(items=items, total=sum(totals.values()), page=page,
-                         per_page=per_page, query=parsed, group=group_obj, totals=totals)
+                         per_page=per_page, query=parsed, group=group_obj, totals=totals,
+                         suggestion=suggestion(q, parsed))
 
 
 def similar_questions(user, title: str, *, limit: int = 5) -> list:
@@ -949,6 +985,7 @@ def similar_questions(user, title: str, *, limit: int = 5) -> list:
     parsed = parse_query(title[:QUERY_MAX], operators=False)
     if parsed.empty:
         return []
+    expand_query(title[:QUERY_MAX], parsed, prefix=False)
     limit = max(1, min(int(limit), PER_PAGE_MAX))
     ranked, _totals = _ranked_ids(user, parsed, limit=limit)
     questions = _load_questions([i for _k, i, _r in ranked])

@@ -17,6 +17,10 @@ from forum.services.votes import my_votes
 STATUSES = ("open", "answered", "unanswered", "closed")
 SORTS = ("newest", "active", "votes")
 MAX_INDENT = 4  # replies deeper than this are shown flat, "in reply to @name"
+# Posts (answers and replies) on one page of a thread: a long thread is cut into pages of
+# this many, in the order the thread is read, so a page stays small (the 60 KB budget)
+# whatever the thread's length.
+POSTS_PER_PAGE = 30
 
 
 def question_list_query(user, *, group: str | None = None, tag: str | None = None,
@@ -85,6 +89,7 @@ class PostNode:
     replies: list["PostNode"] = field(default_factory=list)
     indent: int = 0
     reply_to: Post | None = None  # shown as "in reply to @name" when flattened
+    reply_to_page: int | None = None  # the page of `reply_to`, when it is on another page
     my_vote: int = 0
     placeholder: bool = False  # a deleted post kept for its replies' context
     hidden: bool = False  # hidden by a moderator: a placeholder for this reader
@@ -102,6 +107,54 @@ class Thread:
     membership: GroupMembership | None = None
     # Whether the reader moderates the question's group (hide, lock, close, move).
     moderates: bool = False
+    # Long threads come in pages of POSTS_PER_PAGE posts: this page (from 1) and how many.
+    page: int = 1
+    pages: int = 1
+
+
+def _read_order(roots: list[PostNode]) -> list[tuple[PostNode, PostNode | None]]:
+    """Every node of the thread as it is read (each answer, then its replies, depth first),
+    each with its parent node (None for answers)."""
+    order: list[tuple[PostNode, PostNode | None]] = []
+
+    def visit(node: PostNode, parent: PostNode | None) -> None:
+        order.append((node, parent))
+        for child in node.replies:
+            visit(child, node)
+
+    for root in roots:
+        visit(root, None)
+    return order
+
+
+def _page_of(roots: list[PostNode], page, post_id, per_page: int
+             ) -> tuple[list[PostNode], int, int]:
+    """The answers and replies of one page of a thread, its number and the page count.
+
+    The page is the one holding post `post_id` when given (a link to a post), else `page`
+    (clamped). A reply whose parent is on an earlier page opens its page flat, "in reply to
+    @name" with a link to the parent's page. Replies keep their nesting within a page."""
+    order = _read_order(roots)
+    pages = max(1, -(-len(order) // per_page))
+    index = {node.post.id: n for n, (node, _parent) in enumerate(order)}
+    if post_id is not None and post_id in index:
+        number = index[post_id] // per_page + 1
+    else:
+        number = min(max(1, page or 1), pages)
+    if pages == 1:
+        return roots, 1, 1
+    chunk = order[(number - 1) * per_page:number * per_page]
+    on_page = {id(node) for node, _parent in chunk}
+    page_roots: list[PostNode] = []
+    for node, parent in chunk:
+        node.replies = [child for child in node.replies if id(child) in on_page]
+        if parent is None or id(parent) not in on_page:
+            if parent is not None and node.reply_to is None:
+                node.reply_to = parent.post
+            if parent is not None:
+                node.reply_to_page = index[parent.post.id] // per_page + 1
+            page_roots.append(node)
+    return page_roots, number, pages
 
 
 def _hidden_copy(post: Post) -> Post:
@@ -113,7 +166,8 @@ def _hidden_copy(post: Post) -> Post:
     return copy  # transient: never added to the session, nothing of it is ever written
 
 
-def load_thread(user, question_id, *, sources: bool = True) -> Thread:
+def load_thread(user, question_id, *, sources: bool = True, page=None, post_id=None,
+                per_page: int | None = None) -> Thread:
     """A question with its answers and nested replies, in a fixed number of queries.
 
     Accepted answer first, then by score, then oldest; replies oldest first. Deleted posts
@@ -166,6 +220,9 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
             if not node.replies:
                 return False
             node.placeholder = True
+        elif (node.post.held_at is not None and not moderates
+              and node.post.author_id != reader_id and not node.replies):
+            return False  # awaiting approval: nobody else knows of it yet
         elif (node.post.hidden_at is not None and not moderates
               and node.post.author_id != reader_id):
             # Hidden by a moderator: readers see that something was hidden, not what (the
@@ -195,5 +252,9 @@ def load_thread(user, question_id, *, sources: bool = True) -> Thread:
         place(root, 0, None)
     accepted = question.accepted_answer_id
     roots.sort(key=lambda n: (n.post.id != accepted, -n.post.score, n.post.created_at))
+    number, pages = 1, 1
+    if per_page:
+        roots, number, pages = _page_of(roots, as_id(page), as_id(post_id), per_page)
     return Thread(question=question, answers=roots, my_question_vote=my_q, is_member=member,
-                  post_count=len(posts), membership=membership, moderates=moderates)
+                  post_count=len(posts), membership=membership, moderates=moderates,
+                  page=number, pages=pages)

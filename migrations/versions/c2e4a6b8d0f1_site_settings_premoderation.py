@@ -1,5 +1,6 @@
 """site settings and invitations (the admin pages); pre-moderation of new members' first
-posts: groups.premoderate_new_members, questions.held_at, posts.held_at
+posts: groups.premoderate_new_members, questions.held_at, posts.held_at, the notification
+kind 'held'
 
 Revision ID: c2e4a6b8d0f1
 Revises: b8d0f2a4c6e1
@@ -14,6 +15,11 @@ revision = 'c2e4a6b8d0f1'
 down_revision = 'b8d0f2a4c6e1'
 branch_labels = None
 depends_on = None
+
+KINDS_BEFORE = ("'answer', 'reply', 'accepted', 'mention', 'new_question', 'routed', 'faq', "
+                "'accept_reminder', 'join_request', 'join_decision'")
+# A notification kind: a first post waits for a group moderator's approval.
+KINDS_NOW = KINDS_BEFORE + ", 'held'"
 
 
 def upgrade():
@@ -65,9 +71,17 @@ def upgrade():
         batch_op.add_column(sa.Column('held_at', sa.DateTime(timezone=True), nullable=True))
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('held_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_notifications_kind_valid'), type_='check')
+        batch_op.create_check_constraint('kind_valid', f"kind IN ({KINDS_NOW})")
 
 
 def downgrade():
+    op.execute("DELETE FROM notifications WHERE kind = 'held'")
+    op.execute("DELETE FROM mail_settings WHERE kind = 'held'")
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_notifications_kind_valid'), type_='check')
+        batch_op.create_check_constraint('kind_valid', f"kind IN ({KINDS_BEFORE})")
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_column('held_at')
     with op.batch_alter_table('questions', schema=None) as batch_op:

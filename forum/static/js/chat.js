@@ -11,6 +11,7 @@
   const room = Number(box.dataset.room);
   const me = box.dataset.username;
   const mod = box.dataset.moderator === "1";
+  const moderates = box.dataset.moderates === "1"; // hides and restores in this room
   const group = box.dataset.group === "1";
   const T = JSON.parse(box.dataset.strings || "{}");
   const log = $("chat-log"), pending = $("chat-pending"), scroller = $("chat-scroll");
@@ -78,6 +79,30 @@
   queue.forEach(showPending);
 
   // -- messages in the page --------------------------------------------------------------
+  // A message's files as the page's macro prints them: thumbnail (lazy), name, type, size.
+  function attachmentList(list) {
+    if (!Array.isArray(list) || !list.length) return null;
+    const ul = el("ul", "files");
+    list.forEach((a) => {
+      const li = el("li");
+      if (a.thumbnail_url) {
+        const img = el("img");
+        img.src = a.thumbnail_url;
+        img.alt = a.filename;
+        img.loading = "lazy";
+        const pic = link(a.url, null);
+        pic.append(img);
+        li.append(pic, " ");
+      }
+      const size = a.size >= 1048576 ? (a.size / 1048576).toFixed(1) + " MB"
+        : Math.max(1, Math.round(a.size / 1024)) + " KB";
+      li.append(link(a.url, a.filename), " ",
+                el("span", "meta", a.filename.split(".").pop().toUpperCase() + " · " + size));
+      ul.append(li);
+    });
+    return ul;
+  }
+
   function render(m) {
     const li = el("li", "msg");
     li.id = "m-" + m.id;
@@ -104,16 +129,34 @@
     }
     li.append(meta);
     if (m.deleted) { li.append(el("p", "placeholder", T.deleted)); return li; }
+    const moderation = "/moderation/chat/messages/" + m.id;
+    if (m.hidden) {
+      // Broadcasts of a hidden message carry neither its text nor its author; the room's
+      // moderators restore it (its page shows them what it said).
+      li.classList.add("hidden");
+      li.append(el("p", "placeholder", T.hidden));
+      if (moderates) {
+        const acts = el("p", "msg-actions");
+        acts.append(link(moderation + "/restore", T.restore));
+        li.append(acts);
+      }
+      return li;
+    }
     const body = el("div", "body");
     body.innerHTML = m.body_html; // rendered and sanitized by the server (forum/markup.py)
     const acts = el("p", "msg-actions");
     const base = "/chat/messages/" + m.id;
+    if (moderates) acts.append(link(moderation + "/hide", T.hide), " ");
     if (own) acts.append(link(base + "/edit", T.edit), " ");
     if (own || mod) acts.append(link(base + "/delete", T.delete), " ");
+    if (!own && m.author) acts.append(link("/flag/chat_message/" + m.id, T.flag), " ");
     if (group && !q && (own || mod)) {
       acts.append(link("/chat/rooms/" + room + "/promote?from=" + m.id, T.promote));
     }
-    li.append(body, acts);
+    li.append(body);
+    const files = attachmentList(m.attachments);
+    if (files) li.append(files);
+    li.append(acts);
     return li;
   }
 
@@ -176,10 +219,12 @@
                                      transports: ["websocket", "polling"],
                                      tryAllTransports: true});
 
-  let online = [];
+  let online = [], visiting = [];
   function showStatus() {
+    // Site moderators who are not members are shown as such: they take part openly.
+    const names = online.map((n) => visiting.includes(n) ? T.visiting.replace("{name}", n) : n);
     status.textContent = !socket.connected ? T.offline
-      : online.length ? T.online.replace("{names}", online.join(", ")) : "";
+      : names.length ? T.online.replace("{names}", names.join(", ")) : "";
   }
 
   function markRead() {
@@ -274,6 +319,7 @@
   socket.on("presence", (data) => {
     if (!data || data.room !== room || !Array.isArray(data.online)) return;
     online = data.online;
+    visiting = Array.isArray(data.moderators) ? data.moderators : [];
     showStatus();
   });
 
@@ -285,6 +331,8 @@
 
   // -- the composer ------------------------------------------------------------------------
   form.addEventListener("submit", (event) => {
+    const picked = form.querySelector("input[type=file]");
+    if (picked && picked.files.length) return; // files go with the page's own form post
     event.preventDefault();
     const body = input.value;
     if (!body.trim()) { input.focus(); return; }
