@@ -75,20 +75,30 @@ require-base-url:
 
 # The SQLite pass (browser suite included) and the PostgreSQL pass run side by side: each
 # names its own databases, Redis keys and ports. Their outputs follow, one after the other.
+# The PostgreSQL pass runs in two processes (each names its own database, Redis keys and
+# ports): the modules test_a* to test_f*, and the others.
+PG_FIRST_HALF = $(sort $(wildcard tests/test_[a-f]*.py))
+PG_SECOND_HALF = $(sort $(wildcard tests/test_[g-z]*.py))
+
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	@echo "pytest: the SQLite and PostgreSQL passes, side by side (logs in .test-sqlite.log and .test-postgresql.log)"
+	@echo "pytest: the SQLite pass and the PostgreSQL pass (in two halves), side by side (logs in .test-*.log)"
 	@rm -f .test-*.log .test-*.rc; \
 	( FORUM_TEST_SPLIT=1 $(BIN)/python -m pytest -p no:cacheprovider --durations=15 > .test-sqlite.log 2>&1; \
 	  echo $$? > .test-sqlite.rc ) & \
 	( FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider --durations=15 \
-	    -m "not browser and not dbless" > .test-postgresql.log 2>&1; \
-	  echo $$? > .test-postgresql.rc ) & \
+	    -m "not browser and not dbless" $(PG_FIRST_HALF) > .test-postgresql-1.log 2>&1; \
+	  echo $$? > .test-postgresql-1.rc ) & \
+	( FORUM_TEST_DB=postgresql $(BIN)/python -m pytest -p no:cacheprovider --durations=15 \
+	    -m "not browser and not dbless" $(PG_SECOND_HALF) > .test-postgresql-2.log 2>&1; \
+	  echo $$? > .test-postgresql-2.rc ) & \
 	wait; \
 	echo "== SQLite pass"; cat .test-sqlite.log; \
-	echo "== PostgreSQL pass"; cat .test-postgresql.log; \
-	test "$$(cat .test-sqlite.rc)" = 0 && test "$$(cat .test-postgresql.rc)" = 0
+	echo "== PostgreSQL pass, first half"; cat .test-postgresql-1.log; \
+	echo "== PostgreSQL pass, second half"; cat .test-postgresql-2.log; \
+	test "$$(cat .test-sqlite.rc)" = 0 && test "$$(cat .test-postgresql-1.rc)" = 0 && \
+	  test "$$(cat .test-postgresql-2.rc)" = 0
 
 lint: install-test
 	$(BIN)/ruff check .

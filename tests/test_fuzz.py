@@ -45,7 +45,7 @@ from forum.services.inputs import MAX_ID
 from tests.helpers import ApiClient, PageClient
 
 PASSWORD = "correct horse battery"
-EXAMPLES = 15  # per route and identity; see the module docstring
+EXAMPLES = 8  # per route and identity; see the module docstring
 FUZZ = settings(derandomize=True, max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.large_base_example])
